@@ -171,3 +171,7 @@ class TaskFailedNoRetry(AirflowSignal):
 AirflowSkipException = TaskSkipped
 AirflowFailException = TaskFailedNoRetry
 AirflowException = DagmapError
+
+
+class ScheduleError(DagDefinitionError):
+    """The DAG's schedule is invalid."""

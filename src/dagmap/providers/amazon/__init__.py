@@ -1,0 +1,1 @@
+"""Amazon Web Services: S3. Needs the ``amazon`` extra (boto3)."""

@@ -33,8 +33,7 @@ class DecodeError(Exception):
 
 
 def qualified_name(cls: type) -> str:
-    module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def import_path(value: Any) -> str:

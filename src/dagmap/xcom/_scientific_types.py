@@ -14,8 +14,10 @@ from typing import Any
 from dagmap.xcom._common import TAG, ChildEncoder, DecodeError, UnsupportedValue, require
 from dagmap.xcom._stdlib_types import decode_base64
 
-_READABLE_SCALAR_KINDS = frozenset("biuf")
-"""numpy scalars of these kinds (up to 8 bytes) are stored as a readable JSON number or bool."""
+
+def _has_readable_item(dtype: Any) -> bool:
+    """Scalars whose ``item()`` is a bool, int, float, str or bytes that gives the same scalar back."""
+    return dtype.kind in "biuUS" or (dtype.kind == "f" and dtype.itemsize <= 8)
 
 
 def _b64(data: bytes) -> str:
@@ -38,7 +40,7 @@ def encode_numpy(value: Any, child: ChildEncoder) -> dict[str, Any]:
         raise UnsupportedValue(value, "numpy values of dtype object cannot be stored; convert them first")
     descr = child(np.lib.format.dtype_to_descr(dtype), ".dtype")
     if isinstance(value, np.generic):
-        if dtype.kind in _READABLE_SCALAR_KINDS and dtype.itemsize <= 8:
+        if _has_readable_item(dtype):
             return {TAG: "numpy.scalar", "dtype": descr, "value": child(value.item(), "")}
         return {TAG: "numpy.scalar", "dtype": descr, "data": _b64(value.tobytes())}
     if type(value) is not np.ndarray:

@@ -155,6 +155,8 @@ class Connection:
             extra: Any = json.loads(self.extra) if self.extra else None
         except ValueError:
             extra = self.extra
+        if extra == {}:
+            extra = None
         fields = (self.conn_type, self.host, self.schema, self.login, self.password, self.port)
         return (self.conn_id, *fields, extra, self.description)
 

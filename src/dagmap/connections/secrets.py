@@ -76,7 +76,7 @@ class InMemorySecretsBackend:
 
     def set_connection(self, connection: Connection) -> None:
         if not connection.conn_id:
-            raise ValueError("A stored connection needs a conn_id")
+            raise ConfigurationError("A stored connection needs a conn_id")
         self.connections[connection.conn_id] = connection
 
     def delete_connection(self, conn_id: str) -> bool:

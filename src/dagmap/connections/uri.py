@@ -91,10 +91,11 @@ def format_uri(
         uri += quote(host, safe="")
     if port is not None:
         uri += f":{port}"
-    if schema or extra:
+    query = _format_query(extra) if extra else ""
+    if schema or query:
         uri += "/" + quote(schema or "", safe="")
-    if extra:
-        uri += "?" + _format_query(extra)
+    if query:
+        uri += "?" + query
     return uri
 
 
@@ -126,10 +127,13 @@ def _parse_query(query: str, uri: str) -> str | None:
 
 
 def _format_query(extra: str) -> str:
+    """Flat string extras as ``?key=value``, anything else as ``?__extra__=<json>``; ``{}`` as nothing."""
     try:
         decoded: Any = json.loads(extra)
     except ValueError:
         decoded = None
+    if decoded == {}:
+        return ""
     if isinstance(decoded, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in decoded.items()):
         query = urlencode(decoded)
         if dict(parse_qsl(query, keep_blank_values=True)) == decoded:

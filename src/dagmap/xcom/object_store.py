@@ -114,9 +114,19 @@ class LocalDirectoryObjectStore:
 class S3ObjectStore:
     """Objects in an S3 bucket under ``prefix``; any S3-compatible endpoint via ``endpoint_url``."""
 
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, **client_kwargs: Any) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        *,
+        page_size: int = 1000,
+        **client_kwargs: Any,
+    ) -> None:
         import boto3
 
+        self.page_size = page_size
+        """Keys listed (and deleted) per request by delete_prefix; S3 allows at most 1,000."""
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.client = boto3.client("s3", endpoint_url=endpoint_url, **client_kwargs)
@@ -157,7 +167,9 @@ class S3ObjectStore:
         _check_prefix(prefix)
         full_prefix = f"{self.prefix}/{prefix}" if self.prefix else prefix
         deleted = 0
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full_prefix)
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=full_prefix, PaginationConfig={"PageSize": self.page_size}
+        )
         for page in pages:  # a page holds at most 1,000 keys, the most one delete_objects call accepts
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if keys:

@@ -86,7 +86,7 @@ def test_numpy_object_arrays_are_refused() -> None:
 
 
 def test_numpy_array_subclasses_are_refused() -> None:
-    error = error_for(np.ma.masked_array([1, 2], mask=[0, 1]))
+    error = error_for(np.ma.masked_array([1, 2], mask=[False, True]))
     assert error.details["type_name"] == "numpy.ma.MaskedArray"
 
 

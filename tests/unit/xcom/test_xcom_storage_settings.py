@@ -108,3 +108,11 @@ def test_serialization_errors_name_the_task(tmp_path: Path) -> None:
         storage.encode({"x": object()}, dag_id="d", run_id="r", task_id="t", map_index=4, key="k")
     assert (caught.value.task_id, caught.value.map_index) == ("t", 4)
     assert not any(tmp_path.iterdir())
+
+
+def test_the_examples_in_docs_xcom_md_run() -> None:
+    document = (Path(__file__).parents[3] / "docs" / "xcom.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in document.split("```python\n")[1:]]
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/xcom.md", "exec"), {})

@@ -1,0 +1,76 @@
+"""InlineExecutor: runs queued workloads one by one in the scheduler's own process, on heartbeat.
+
+For ``dags test`` and tests. The callable that runs one workload (the task runner) is injected.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable
+
+from dagmap.executors.base import ExecutorEvent, Workload
+from dagmap.states import TaskInstanceState
+
+log = logging.getLogger(__name__)
+
+RunWorkload = Callable[[Workload], TaskInstanceState]
+
+
+class InlineExecutor:
+    """Runs every queued workload in-process when ``heartbeat()`` is called; slots are unlimited.
+
+    ``max_per_heartbeat`` bounds how many workloads one heartbeat runs (None: all that are queued), so that
+    a scheduler loop interleaves scheduling and running.
+    """
+
+    def __init__(self, run: RunWorkload, *, max_per_heartbeat: int | None = None) -> None:
+        self._run = run
+        self._max_per_heartbeat = max_per_heartbeat
+        self._queue: deque[Workload] = deque()
+        self._closed = False
+
+    def start(self) -> None:
+        self._closed = False
+
+    def queue_workload(self, workload: Workload) -> None:
+        if self._closed:
+            raise RuntimeError("the executor has ended; start() it again before queueing")
+        self._queue.append(workload)
+
+    @property
+    def open_slots(self) -> int:
+        return 0 if self._closed else sys.maxsize
+
+    @property
+    def queued(self) -> int:
+        """Workloads waiting for a heartbeat."""
+        return len(self._queue)
+
+    def heartbeat(self) -> list[ExecutorEvent]:
+        events: list[ExecutorEvent] = []
+        budget = len(self._queue) if self._max_per_heartbeat is None else self._max_per_heartbeat
+        while self._queue and budget > 0:
+            budget -= 1
+            workload = self._queue.popleft()
+            events.append(self._run_one(workload))
+        return events
+
+    def _run_one(self, workload: Workload) -> ExecutorEvent:
+        try:
+            state = TaskInstanceState(self._run(workload))
+        except Exception:  # the runner should record failures itself; this is the process dying
+            log.exception("running %s failed outside the task", workload.key)
+            return ExecutorEvent(workload.key, TaskInstanceState.FAILED, traceback.format_exc(limit=20))
+        return ExecutorEvent(workload.key, state)
+
+    def end(self) -> None:
+        """Refuse new work. Nothing is in flight between heartbeats; a last ``heartbeat()`` runs what is queued."""
+        self._closed = True
+
+    def terminate(self) -> None:
+        """Drop what is still queued: the scheduler finds those instances queued and deals with them."""
+        self._queue.clear()
+        self._closed = True

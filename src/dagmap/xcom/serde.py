@@ -196,7 +196,12 @@ def _object_hook(document: dict[str, Any]) -> Any:
     if decoder is None:
         hint = " (an object-store reference: decode it with XComStorage)" if tag == "xcom_ref" else ""
         raise DecodeError(f"unknown tagged type {tag!r}{hint}")
-    return decoder(document)
+    try:
+        return decoder(document)
+    except DecodeError:
+        raise
+    except Exception as error:  # a damaged document: fields of the wrong JSON type and the like
+        raise DecodeError(f"invalid {tag}: {type(error).__name__}: {error}") from error
 
 
 def deserialize(text: str) -> Any:

@@ -142,6 +142,8 @@ def test_serialize_for_task_returns_the_same_document() -> None:
         (f'{{"{TAG}":"enum","class":"builtins:int","value":1}}', "is not a Enum"),
         (f'{{"{TAG}":"datetime"}}', "lacks field 'value'"),
         (f'{{"{TAG}":"bytes","base64":"***"}}', "invalid base64"),
+        (f'{{"{TAG}":"path","kind":"Path","value":5}}', "invalid path: TypeError"),
+        (f'{{"{TAG}":"tuple","items":5}}', "items is not a list"),
         (f'{{"{TAG}":"numpy.ndarray","dtype":"|O","shape":[1],"data":""}}', "dtype object"),
         (f'{{"{TAG}":"dataclass","class":"{__name__}:Holder","fields":{{"other":1}}}}', "fields of"),
     ],

@@ -83,6 +83,7 @@ json_with_non_finite = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(plain_json)
 def test_plain_json_stays_plain_and_compact(value: Any) -> None:
     text = serialize(value)
@@ -90,6 +91,7 @@ def test_plain_json_stays_plain_and_compact(value: Any) -> None:
     assert_same(value, deserialize(text))
 
 
+@settings(deadline=None)
 @given(json_with_non_finite)
 def test_non_finite_floats_round_trip_in_strict_json(value: Any) -> None:
     assert_same(value, round_trip(value))
@@ -102,6 +104,7 @@ def test_a_large_list_of_ints_is_the_plain_json_list() -> None:
     assert deserialize(text) == value
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_any_string_is_storable_as_utf8(value: str) -> None:
     text = serialize({"s": value, "t": (value,)})
@@ -123,16 +126,19 @@ fixed_timezones = fixed_offsets.map(timezone)
 any_timezone = st.none() | st.just(UTC) | fixed_timezones | st.timezones()
 
 
+@settings(deadline=None)
 @given(st.datetimes(timezones=any_timezone, allow_imaginary=True))
 def test_datetimes_naive_and_aware(value: datetime) -> None:
     assert_same(value, round_trip(value))
 
 
+@settings(deadline=None)
 @given(st.times(timezones=st.none() | fixed_timezones | st.timezones()))
 def test_times(value: time) -> None:
     assert_same(value, round_trip(value))
 
 
+@settings(deadline=None)
 @given(st.dates(), st.timedeltas())
 def test_dates_and_timedeltas(day: date, delta: timedelta) -> None:
     assert_same([day, delta], round_trip([day, delta]))
@@ -143,6 +149,7 @@ def test_a_utc_datetime_reads_well() -> None:
     assert json.loads(serialize(value)) == {TAG: "datetime", "value": "2024-05-01T12:30:00+00:00"}
 
 
+@settings(deadline=None)
 @given(st.decimals(allow_nan=True, allow_infinity=True))
 def test_decimals_keep_their_exponent(value: Decimal) -> None:
     assert_same(value, round_trip(value))
@@ -155,6 +162,7 @@ hashables = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(st.lists(hashables, max_size=6).map(tuple), st.sets(hashables, max_size=6), st.frozensets(hashables, max_size=6))
 def test_tuples_sets_and_frozensets_are_kept(as_tuple: Any, as_set: Any, as_frozenset: Any) -> None:
     value = {"tuple": as_tuple, "set": as_set, "frozenset": as_frozenset}
@@ -168,6 +176,7 @@ def test_equal_sets_give_the_same_document() -> None:
     assert serialize({3, 1, 2}) == serialize({2, 3, 1}) == '{"__dagmap_type__":"set","items":[1,2,3]}'
 
 
+@settings(deadline=None)
 @given(st.dictionaries(hashables, plain_json | hashables, max_size=6))
 def test_dicts_with_any_hashable_keys(value: dict[Any, Any]) -> None:
     assert_same(value, round_trip(value))
@@ -180,6 +189,7 @@ user_dicts_with_the_tag = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(user_dicts_with_the_tag)
 def test_user_dicts_holding_the_tag_key_round_trip(value: dict[str, Any]) -> None:
     assert_same(value, round_trip(value))
@@ -190,6 +200,7 @@ def test_a_user_dict_that_looks_tagged_is_not_decoded_as_a_type() -> None:
     assert_same(value, round_trip(value))
 
 
+@settings(deadline=None)
 @given(st.binary(), st.binary().map(bytearray), st.uuids())
 def test_bytes_bytearray_and_uuids(raw: bytes, mutable: bytearray, identifier: uuid.UUID) -> None:
     assert_same([raw, mutable, identifier], round_trip([raw, mutable, identifier]))
@@ -198,6 +209,7 @@ def test_bytes_bytearray_and_uuids(raw: bytes, mutable: bytearray, identifier: u
 path_texts = st.lists(st.text(st.characters(blacklist_characters="/\\\0:"), min_size=1, max_size=5), max_size=4)
 
 
+@settings(deadline=None)
 @given(path_texts, st.booleans())
 def test_paths_keep_their_flavour(parts: list[str], absolute: bool) -> None:
     for kind in (Path, PurePosixPath, PureWindowsPath):
@@ -261,6 +273,7 @@ shapes = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(shapes)
 def test_dataclasses_nested_frozen_and_with_non_init_fields(value: Shape) -> None:
     value.area = 42.0  # changed after creation: restored as stored, not recomputed
@@ -274,6 +287,7 @@ class Pair(NamedTuple):
     right: Any
 
 
+@settings(deadline=None)
 @given(plain_json, hashables)
 def test_named_tuples(left: Any, right: Any) -> None:
     assert_same(Pair(left, right), round_trip(Pair(left, right)))
@@ -310,6 +324,7 @@ people = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(people)
 def test_pydantic_models_with_aliases_nesting_and_extras(value: Person) -> None:
     result = round_trip(value)
@@ -317,6 +332,7 @@ def test_pydantic_models_with_aliases_nesting_and_extras(value: Person) -> None:
     assert result.model_extra == value.model_extra
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.text(), finite_floats, max_size=4))
 def test_pydantic_root_models(scores: dict[str, float]) -> None:
     value = Scores(scores)
@@ -339,6 +355,7 @@ numpy_dtypes = (
 )
 
 
+@settings(deadline=None)
 @given(hnp.arrays(numpy_dtypes, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)))
 def test_numpy_arrays_keep_dtype_shape_and_bytes(value: np.ndarray) -> None:
     result = round_trip(value)
@@ -356,6 +373,7 @@ def test_structured_and_fortran_ordered_arrays() -> None:
     assert np.array_equal(round_trip(fortran), fortran)
 
 
+@settings(deadline=None)
 @given(numpy_dtypes.flatmap(lambda dtype: hnp.from_dtype(dtype).map(lambda item: dtype.type(item))))
 def test_numpy_scalars_keep_their_dtype(value: np.generic) -> None:
     result = round_trip(value)

@@ -1,0 +1,44 @@
+# The two commands a new user runs: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLES := $(CURDIR)/examples/dags
+export DAGMAP_HOME ?= $(CURDIR)/.dagmap-home
+
+.PHONY: run test venv lint types imports pytest unit integration bench clean demo-elt demo-ml
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,ml]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	DAGMAP__CORE__DAGS_FOLDER=$(EXAMPLES) $(BIN)/dagmap standalone
+
+lint: venv
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+types: venv
+	$(BIN)/mypy
+
+imports: venv
+	$(BIN)/lint-imports
+
+pytest: venv
+	$(BIN)/pytest -q
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+test: lint types imports pytest
+
+bench: venv
+	$(BIN)/python bench/fanout.py
+
+clean:
+	rm -rf $(VENV) .dagmap-home .pytest_cache .mypy_cache .ruff_cache

@@ -55,7 +55,7 @@ def _copy_postgres(hook: SqlHook, table: str, data: bytes, column_list: str, hea
                     for start in range(0, len(view), COPY_CHUNK):
                         copy.write(view[start : start + COPY_CHUNK])
                 loaded: int = cursor.rowcount
-            conn.commit()
+            hook.commit(conn)
         except BaseException:
             conn.rollback()
             raise
@@ -77,7 +77,7 @@ def _copy_duckdb(hook: SqlHook, table: str, data: bytes, column_list: str, heade
             try:
                 cursor.execute(statement, [path, header, delimiter])
                 row: Any = cursor.fetchone()
-                conn.commit()
+                hook.commit(conn)
             except BaseException:
                 conn.rollback()
                 raise

@@ -140,10 +140,16 @@ class SqlHook(BaseHook):
 
     @contextmanager
     def dbapi_connection(self, autocommit: bool = False) -> Iterator[Any]:
-        """A DB-API connection, closed (returned to the pool) on exit; with ``autocommit`` set on it."""
+        """A DB-API connection, closed (returned to the pool) on exit.
+
+        Without ``autocommit`` the work is one transaction until :meth:`commit`; with it every statement
+        commits on its own.
+        """
         conn = self.get_conn()
         try:
             restore = self._set_autocommit(conn.driver_connection) if autocommit else None
+            if not autocommit:
+                self._begin(conn)
             try:
                 yield conn
             finally:
@@ -152,6 +158,17 @@ class SqlHook(BaseHook):
         finally:
             conn.close()
 
+    def _begin(self, conn: Any) -> None:
+        # DuckDB's Python connection commits every statement unless a transaction is opened explicitly;
+        # the other drivers open one implicitly, as DB-API says.
+        if self.dialect_name == "duckdb":
+            conn.driver_connection.begin()
+
+    def commit(self, conn: Any) -> None:
+        """Commit the work on ``conn`` (from :meth:`dbapi_connection`) and start the next transaction."""
+        conn.commit()
+        self._begin(conn)
+
     def _set_autocommit(self, driver: Any) -> Callable[[], None] | None:
         name = self.dialect_name
         if name == "sqlite":
@@ -159,7 +176,7 @@ class SqlHook(BaseHook):
             driver.isolation_level = None
             return lambda: setattr(driver, "isolation_level", previous)
         if name == "duckdb":
-            return None  # DuckDB commits every statement that runs outside an explicit transaction
+            return None  # outside an explicit transaction DuckDB commits every statement
         previous = driver.autocommit
         driver.autocommit = True
         return lambda: setattr(driver, "autocommit", previous)
@@ -196,7 +213,7 @@ class SqlHook(BaseHook):
                     if handler is not None:
                         results.append(handler(cursor))
                 if not autocommit:
-                    conn.commit()
+                    self.commit(conn)
             except BaseException:
                 if not autocommit:
                     conn.rollback()
@@ -259,7 +276,7 @@ class SqlHook(BaseHook):
     def _insert_batch(self, conn: Any, cursor: Any, table: str, columns: str, batch: list[tuple[Any, ...]]) -> int:
         marks = ", ".join(self.placeholder.format(n=position) for position in range(1, len(batch[0]) + 1))
         cursor.executemany(f"INSERT INTO {table}{columns} VALUES ({marks})", batch)
-        conn.commit()
+        self.commit(conn)
         return len(batch)
 
     def copy_csv_from_bytes(

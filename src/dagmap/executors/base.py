@@ -60,7 +60,11 @@ class Executor(Protocol):
         ...
 
     def heartbeat(self) -> list[ExecutorEvent]:
-        """Make progress (run, submit, collect) and return the events since the last call, each once."""
+        """Make progress (run, submit, collect) and return the events since the last call, each once.
+
+        One event per workload, except when the runner reports that the instance was not startable (it
+        changed meanwhile): nothing ran and nothing is reported.
+        """
         ...
 
     def end(self) -> None: ...

@@ -16,7 +16,9 @@ from dagmap.states import TaskInstanceState
 
 log = logging.getLogger(__name__)
 
-RunWorkload = Callable[[Workload], TaskInstanceState]
+RunWorkload = Callable[[Workload], TaskInstanceState | None]
+"""Runs one workload and returns the state the try ended in; None when the instance was not startable
+(it changed meanwhile: nothing ran, so there is nothing to report)."""
 
 
 class InlineExecutor:
@@ -54,17 +56,18 @@ class InlineExecutor:
         budget = len(self._queue) if self._max_per_heartbeat is None else self._max_per_heartbeat
         while self._queue and budget > 0:
             budget -= 1
-            workload = self._queue.popleft()
-            events.append(self._run_one(workload))
+            event = self._run_one(self._queue.popleft())
+            if event is not None:
+                events.append(event)
         return events
 
-    def _run_one(self, workload: Workload) -> ExecutorEvent:
+    def _run_one(self, workload: Workload) -> ExecutorEvent | None:
         try:
-            state = TaskInstanceState(self._run(workload))
-        except Exception:  # the runner should record failures itself; this is the process dying
+            state = self._run(workload)
+        except Exception:  # the runner records task failures itself; this is the runner itself breaking
             log.exception("running %s failed outside the task", workload.key)
             return ExecutorEvent(workload.key, TaskInstanceState.FAILED, traceback.format_exc(limit=20))
-        return ExecutorEvent(workload.key, state)
+        return None if state is None else ExecutorEvent(workload.key, TaskInstanceState(state))
 
     def end(self) -> None:
         """Refuse new work. Nothing is in flight between heartbeats; a last ``heartbeat()`` runs what is queued."""

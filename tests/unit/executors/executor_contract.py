@@ -18,14 +18,14 @@ from dagmap.executors.base import Executor, ExecutorEvent, Workload
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.states import TaskInstanceState
 
-RunWorkload = Callable[[Workload], TaskInstanceState]
+RunWorkload = Callable[[Workload], TaskInstanceState | None]
 MakeExecutor = Callable[[RunWorkload], Executor]
 
 OUTCOMES = {"ok": TaskInstanceState.SUCCESS, "fail": TaskInstanceState.FAILED, "skip": TaskInstanceState.SKIPPED}
 
 
-def recording_runner(workload: Workload) -> TaskInstanceState:
-    """Writes the workload it got, then ends as its task id says (``boom`` raises)."""
+def recording_runner(workload: Workload) -> TaskInstanceState | None:
+    """Writes the workload it got, then ends as its task id says (``boom`` raises, ``gone`` was not startable)."""
     key = workload.key
     record = {
         "key": list(key),
@@ -39,6 +39,8 @@ def recording_runner(workload: Workload) -> TaskInstanceState:
     (Path(workload.dag_fileloc) / name).write_text(json.dumps(record))
     if key.task_id.startswith("boom"):
         raise RuntimeError(f"boom in {key.task_id}")
+    if key.task_id == "gone":
+        return None
     return OUTCOMES[key.task_id.split("_")[0]]
 
 
@@ -110,6 +112,12 @@ class ExecutorContract:
         assert events["boom"].state is TaskInstanceState.FAILED
         assert events["boom"].info and "boom in boom" in events["boom"].info
         assert events["ok"].state is TaskInstanceState.SUCCESS
+
+    def test_a_workload_that_was_not_startable_reports_nothing(self, executor: Executor, tmp_path: Path) -> None:
+        executor.queue_workload(self.workload(tmp_path, "gone"))
+        executor.queue_workload(self.workload(tmp_path, "ok"))
+        events = collect(executor, 1)
+        assert [(e.key.task_id, e.state) for e in events] == [("ok", TaskInstanceState.SUCCESS)]
 
     def test_open_slots_never_negative(self, executor: Executor, tmp_path: Path) -> None:
         count = min(executor.open_slots, 20)

@@ -11,7 +11,13 @@ from datetime import datetime, timedelta, tzinfo
 from croniter import CroniterBadDateError, CroniterError, croniter
 
 from dagmap.errors import ScheduleError
-from dagmap.timetables.timezones import from_wall_clock, parse_timezone, to_utc, to_wall_clock
+from dagmap.timetables.timezones import (
+    from_wall_clock,
+    parse_timezone,
+    to_utc,
+    to_wall_clock,
+    wall_clock_instants,
+)
 
 __all__ = ["CRON_PRESETS", "CronSchedule", "cron_fields"]
 
@@ -27,8 +33,9 @@ CRON_PRESETS: dict[str, str] = {
 }
 """Preset names and the cron expression each stands for."""
 
-_ONE_DAY = timedelta(days=1)
-_SEARCH_LIMIT = 8
+_MARGIN = timedelta(hours=3)
+"""More than any DST shift: ticks this far from a change resolve in wall-clock order."""
+_SEARCH_LIMIT = 2_000
 
 
 def cron_fields(expression: str) -> str:
@@ -61,12 +68,12 @@ def cron_fields(expression: str) -> str:
 
 @dataclass(frozen=True)
 class CronSchedule:
-    """The ticks of a cron expression read in ``timezone``.
+    """The ticks of a cron expression read on the wall clock of ``timezone``, as aware UTC instants.
 
-    Fixed-time schedules (``0 2 * * *``) keep their wall-clock time across DST: a missing time (spring
-    forward) runs at the first instant after the gap, a repeated time (fall back) runs once, at its second
-    occurrence. Schedules that run every hour (``*`` in the hour field) keep real elapsed time between
-    ticks instead, so the repeated hour is run and the missing hour is skipped.
+    Schedules with ``*`` in the hour field tick at every instant whose local time matches: twice in an
+    hour the clock repeats (fall back), never in an hour it skips (spring forward), so each real hour
+    gets its runs. Other schedules tick once per matching wall time: a repeated time at its second
+    occurrence, a skipped time moved forward by the gap (02:30 -> 03:30). Both are Airflow's behaviour.
     """
 
     expression: str
@@ -82,11 +89,11 @@ class CronSchedule:
 
     def next_after(self, current: datetime) -> datetime:
         """The first tick strictly after ``current``."""
-        return self._step(current, forward=True)
+        return self._step(to_utc(current), forward=True)
 
     def previous_before(self, current: datetime) -> datetime:
         """The last tick strictly before ``current``."""
-        return self._step(current, forward=False)
+        return self._step(to_utc(current), forward=False)
 
     def align_up(self, current: datetime) -> datetime:
         """``current`` if it is a tick, else the next tick."""
@@ -100,18 +107,39 @@ class CronSchedule:
         previous = self.previous_before(current)
         return current if self.next_after(previous) == current else previous
 
+    def _instants(self, tick: datetime) -> list[datetime]:
+        if self.every_hour:
+            return wall_clock_instants(tick, self.timezone)
+        return [from_wall_clock(tick, self.timezone)]
+
     def _step(self, current: datetime, *, forward: bool) -> datetime:
-        current = to_utc(current)
         wall = to_wall_clock(current, self.timezone)
+        near_change = self._near_dst_change(current)
+        if near_change:
+            # Ticks near a DST change can resolve out of wall-clock order (a skipped time moves past later
+            # ones; a repeated time may lie on either side of ``current``): start the search further out.
+            wall = wall - _MARGIN if forward else wall + _MARGIN
         ticks = croniter(self.fields, start_time=wall)
+        best: datetime | None = None
+        best_wall = wall
         for _ in range(_SEARCH_LIMIT):
             tick = ticks.get_next(datetime) if forward else ticks.get_prev(datetime)
-            step = tick - wall
-            if self.every_hour and abs(step) < _ONE_DAY:
-                # Same as Airflow (via pendulum): sub-day steps are real elapsed time, longer ones wall-clock.
-                candidate = current + step
-            else:
-                candidate = from_wall_clock(tick, self.timezone)
-            if (candidate > current) if forward else (candidate < current):
-                return candidate
+            if best is not None and abs(tick - best_wall) > _MARGIN:
+                return best
+            for instant in self._instants(tick):
+                if (
+                    (instant > current and (best is None or instant < best))
+                    if forward
+                    else (instant < current and (best is None or instant > best))
+                ):
+                    best, best_wall = instant, tick
+            if best is not None and not near_change and not self._near_dst_change(best):
+                return best  # far from any change, wall-clock order is time order: the first one wins
+        if best is not None:
+            return best
         raise ScheduleError(f"cron expression {self.expression!r} has no tick near {current.isoformat()}")
+
+    def _near_dst_change(self, current: datetime) -> bool:
+        before = (current - _MARGIN).astimezone(self.timezone).utcoffset()
+        after = (current + _MARGIN).astimezone(self.timezone).utcoffset()
+        return before != after

@@ -20,6 +20,7 @@ __all__ = [
     "to_utc",
     "to_wall_clock",
     "utcnow",
+    "wall_clock_instants",
 ]
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
@@ -120,3 +121,13 @@ def from_wall_clock(naive: datetime, zone: tzinfo) -> datetime:
     # zoneinfo reads a missing time with the offset from before the gap when fold=0: that is the instant
     # the clock shows as "time + gap", which is what we want.
     return (later if exists else earlier).astimezone(UTC)
+
+
+def wall_clock_instants(naive: datetime, zone: tzinfo) -> list[datetime]:
+    """Every UTC instant at which ``zone``'s clock shows ``naive``: none in a gap, two in a fold."""
+    found = set()
+    for fold in (0, 1):
+        instant = naive.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if instant.astimezone(zone).replace(tzinfo=None) == naive:
+            found.add(instant)
+    return sorted(found)

@@ -12,7 +12,7 @@ from dagmap.timetables.interval import CronDataIntervalTimetable, DeltaDataInter
 from dagmap.timetables.parse import ScheduleArg, parse_schedule
 from dagmap.timetables.run_id import dagrun_id_for
 from dagmap.timetables.serialization import deserialize
-from dagmap.timetables.timezones import coerce_datetime, parse_timezone, timezone_name
+from dagmap.timetables.timezones import coerce_datetime, dag_timezone, parse_timezone, timezone_name
 from dagmap.timetables.trigger import CronTriggerTimetable
 from dagmap.timetables.trivial import ContinuousTimetable, NullTimetable, OnceTimetable
 
@@ -31,6 +31,7 @@ __all__ = [
     "TimeRestriction",
     "Timetable",
     "coerce_datetime",
+    "dag_timezone",
     "dagrun_id_for",
     "deserialize",
     "iter_backfill_infos",

@@ -14,6 +14,7 @@ from dagmap.errors import ScheduleError
 __all__ = [
     "UTC",
     "coerce_datetime",
+    "dag_timezone",
     "from_wall_clock",
     "parse_timezone",
     "timezone_name",
@@ -54,6 +55,14 @@ def parse_timezone(value: str | tzinfo) -> tzinfo:
         f"cannot use time zone {value!r}: give an IANA name such as 'Europe/Amsterdam' or a ZoneInfo",
         argument="timezone",
     )
+
+
+def dag_timezone(start_date: datetime | None, default: str | tzinfo = UTC) -> tzinfo:
+    """The zone a DAG's cron is read in: its start date's zone when that is aware, else ``default``
+    (``core.default_timezone``), as in Airflow."""
+    if start_date is not None and start_date.tzinfo is not None and start_date.utcoffset() is not None:
+        return parse_timezone(start_date.tzinfo)
+    return parse_timezone(default)
 
 
 def _zone_from_name(name: str) -> tzinfo:

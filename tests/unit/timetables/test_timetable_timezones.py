@@ -9,7 +9,7 @@ import pytest
 from dateutil import tz as dateutil_tz
 
 from dagmap.errors import ScheduleError
-from dagmap.timetables import coerce_datetime, parse_timezone, timezone_name
+from dagmap.timetables import coerce_datetime, dag_timezone, parse_timezone, timezone_name
 from dagmap.timetables.describe import describe_cron
 from dagmap.timetables.timezones import from_wall_clock, wall_clock_instants
 
@@ -58,6 +58,13 @@ def test_coerce_datetime_reads_naive_values_in_the_zone() -> None:
     assert coerce_datetime(datetime(2024, 7, 1, 12)) == datetime(2024, 7, 1, 12, tzinfo=UTC)
     aware = datetime(2024, 7, 1, 12, tzinfo=AMSTERDAM)
     assert coerce_datetime(aware, "Asia/Tokyo") == datetime(2024, 7, 1, 10, tzinfo=UTC)
+
+
+def test_dag_timezone_comes_from_an_aware_start_date() -> None:
+    assert dag_timezone(datetime(2024, 1, 1, tzinfo=AMSTERDAM)) == AMSTERDAM
+    assert dag_timezone(datetime(2024, 1, 1), "America/New_York") == ZoneInfo("America/New_York")
+    assert dag_timezone(None, "Asia/Tokyo") == ZoneInfo("Asia/Tokyo")
+    assert dag_timezone(None) is UTC
 
 
 def test_wall_clock_resolution() -> None:

@@ -160,3 +160,12 @@ def test_password_of_the_connection_is_masked_once_fetched(define_connection: Ca
     hook = PostgresHook(conn_id)
     assert "pw-for-masking" in hook.get_uri()
     assert "pw-for-masking" not in redact(hook.get_uri())
+
+
+def test_several_csv_documents_load_in_one_transaction(hook: SqlHook, table: str) -> None:
+    good = [b"id,name,score\n1,a,1\n", b"", b"id,name,score\n2,b,2\n3,c,3\n"]
+    assert hook.copy_csv_from_bytes(table, iter(good)) == 3
+    bad = [b"id,name,score\n4,d,4\n", b"id,name,score\n5,e,5,one-field-too-many\n"]
+    with pytest.raises(Exception):  # noqa: B017 - each database words it differently
+        hook.copy_csv_from_bytes(table, bad)
+    assert hook.get_records(f"SELECT id FROM {table} ORDER BY id") == [(1,), (2,), (3,)]

@@ -282,18 +282,20 @@ class SqlHook(BaseHook):
     def copy_csv_from_bytes(
         self,
         table: str,
-        data: bytes,
+        data: bytes | Iterable[bytes],
         columns: Sequence[str] | None = None,
         header: bool = True,
         delimiter: str = ",",
     ) -> int:
         """Load CSV ``data`` into ``table`` by the database's own bulk path; returns the rows loaded.
 
-        PostgreSQL uses ``COPY ... FROM STDIN``, DuckDB ``read_csv``, others ``insert_rows``. ``columns``
-        name the table columns the CSV fields go to, in order (default: all, in table order). An empty
-        unquoted field is NULL.
+        ``data`` is one CSV document or several (each with its own header line when ``header``), loaded in
+        one transaction. PostgreSQL uses ``COPY ... FROM STDIN``, DuckDB ``read_csv``, others batched
+        INSERTs. ``columns`` name the table columns the fields go to, in order (default: all, in table
+        order). An empty unquoted field is NULL.
         """
-        return csv_load.copy_csv(self, table, data, columns, header, delimiter)
+        documents = [bytes(data)] if isinstance(data, bytes | bytearray | memoryview) else data
+        return csv_load.copy_csv(self, table, documents, columns, header, delimiter)
 
 
 def _execute(cursor: Any, statement: str, parameters: Parameters) -> None:

@@ -59,6 +59,17 @@ class TestDaily:
         assert local(found, NEW_YORK) == ["03-09 02:30 EST", "03-10 03:30 EDT", "03-11 02:30 EDT"]
         assert found == [at(2024, 3, 9, 7, 30), at(2024, 3, 10, 7, 30), at(2024, 3, 11, 6, 30)]
 
+    @pytest.mark.parametrize(
+        ("start", "expected_local"),
+        [
+            (at(2024, 3, 9), ["03-09 02:00 EST", "03-10 03:00 EDT", "03-11 02:00 EDT"]),
+            (at(2024, 11, 2), ["11-02 02:00 EDT", "11-03 02:00 EST", "11-04 02:00 EST"]),
+        ],
+    )
+    def test_new_york_two_am_on_both_change_days(self, runs: Walk, start: datetime, expected_local: list[str]) -> None:
+        found = logical_dates(runs, "0 2 * * *", NEW_YORK, start, 3)
+        assert local(found, NEW_YORK) == expected_local
+
     def test_new_york_fall_back(self, runs: Walk) -> None:
         found = logical_dates(runs, "30 1 * * *", NEW_YORK, at(2024, 11, 2), 3)
         # 01:30 happens twice on 3 November: the run is at the second one (EST).

@@ -73,10 +73,14 @@ HOOKS_BY_CONN_TYPE: dict[str, type[SqlHook]] = {
 }
 
 
-def hook_for_connection(conn_id: str) -> SqlHook:
-    """The hook class of the connection's type (``SqlHook`` for other types), bound to ``conn_id``."""
+def hook_for_connection(conn_id: str, schema: str | None = None) -> SqlHook:
+    """The hook class of the connection's type (``SqlHook`` for other types), bound to ``conn_id``.
+
+    ``schema`` replaces the connection's database, as the ``schema`` argument of :class:`SqlHook` does.
+    """
     connection = Connection.get(conn_id)
     hook_class = HOOKS_BY_CONN_TYPE.get(connection.conn_type or "", SqlHook)
     hook = hook_class(conn_id)
+    hook.schema = schema
     hook.__dict__["connection"] = connection  # already fetched: do not walk the secrets chain twice
     return hook

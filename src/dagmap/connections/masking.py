@@ -86,7 +86,7 @@ class SecretsMasker:
         elif isinstance(value, list | tuple | set | frozenset):
             for item in value:
                 self._collect(item, forced, unnamed, found)
-        elif forced and isinstance(value, int | float) and not isinstance(value, bool):
+        elif (forced or unnamed) and isinstance(value, int | float) and not isinstance(value, bool):
             found.add(str(value))
 
     def clear(self) -> None:

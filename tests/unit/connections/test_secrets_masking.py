@@ -132,3 +132,9 @@ def test_masker_instances_are_independent_and_clearable() -> None:
     masker.clear()
     assert masker.redact_text("private-thing") == "private-thing"
     assert get_masker() is not masker
+
+
+def test_numbers_are_registered_as_their_text() -> None:
+    mask_secret(987654)
+    mask_secret({"pin_code": 1111, "api_key": 24680})
+    assert redact("987654 1111 24680") == "*** 1111 ***"

@@ -175,3 +175,7 @@ AirflowException = DagmapError
 
 class ScheduleError(DagDefinitionError):
     """The DAG's schedule is invalid."""
+
+
+class ParamValidationError(DagmapError):
+    """A DAG param is missing or does not match its schema."""

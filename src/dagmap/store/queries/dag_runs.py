@@ -182,7 +182,7 @@ def running_counts(session: Session, dag_ids: Collection[str]) -> dict[str, int]
         .where(DagRunRow.dag_id.in_(sorted(dag_ids)), DagRunRow.state == DagRunState.RUNNING.value)
         .group_by(DagRunRow.dag_id)
     )
-    return {dag_id: int(number) for dag_id, number in rows.tuples()}
+    return {dag_id: int(number) for dag_id, number in rows}
 
 
 def active_runs(session: Session, *, limit: int | None = None) -> list[DagRunRow]:

@@ -76,7 +76,7 @@ def pool_slots(session: Session) -> dict[str, PoolSlots]:
             occupied, occupied.c.pool == PoolRow.pool
         )
     )
-    return {name: PoolSlots(name, int(total), int(used)) for name, total, used in rows.tuples()}
+    return {name: PoolSlots(name, int(total), int(used)) for name, total, used in rows}
 
 
 def open_slots(session: Session) -> dict[str, int]:

@@ -45,7 +45,7 @@ def state_counts(session: Session, runs: Collection[RunKey]) -> list[StateCount]
     )
     return [
         StateCount(dag_id, run_id, task_id, _state(state), bool(flag), int(count), int(top))
-        for dag_id, run_id, task_id, state, flag, count, top in session.execute(statement).tuples()
+        for dag_id, run_id, task_id, state, flag, count, top in session.execute(statement)
     ]
 
 
@@ -64,7 +64,7 @@ def task_map_lengths(
         TaskMapRow.task_id.in_(sorted(task_ids)),
         TaskMapRow.map_index == -1,
     )
-    return {(d, r, t): int(n) for d, r, t, n in session.execute(statement).tuples()}
+    return {(d, r, t): int(n) for d, r, t, n in session.execute(statement)}
 
 
 def pushed_counts(
@@ -82,7 +82,7 @@ def pushed_counts(
         )
         .group_by(XComRow.dag_id, XComRow.run_id, XComRow.task_id, XComRow.key)
     )
-    return {(d, r, t, k): int(n) for d, r, t, k, n in session.execute(statement).tuples()}
+    return {(d, r, t, k): int(n) for d, r, t, k, n in session.execute(statement)}
 
 
 def instance_states(
@@ -94,7 +94,7 @@ def instance_states(
     statement = select(TI.task_id, TI.map_index, TI.state).where(
         TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(sorted(task_ids))
     )
-    return [(t, i, _state(s)) for t, i, s in session.execute(statement).tuples()]
+    return [(t, i, _state(s)) for t, i, s in session.execute(statement)]
 
 
 def task_state_counts(
@@ -109,7 +109,7 @@ def task_state_counts(
         .where(TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(sorted(task_ids)))
         .group_by(TI.task_id, TI.state)
     )
-    for task_id, state, number in session.execute(statement).tuples():
+    for task_id, state, number in session.execute(statement):
         found.setdefault(task_id, {})[_state(state)] = int(number)
     return found
 
@@ -123,7 +123,7 @@ def occupancy(session: Session, dag_ids: Collection[str]) -> list[tuple[str, str
         .where(TI.dag_id.in_(sorted(dag_ids)), TI.state.in_(OCCUPYING))
         .group_by(TI.dag_id, TI.run_id, TI.task_id)
     )
-    return [(d, r, t, int(n)) for d, r, t, n in session.execute(statement).tuples()]
+    return [(d, r, t, int(n)) for d, r, t, n in session.execute(statement)]
 
 
 class CandidateRow(NamedTuple):
@@ -182,7 +182,7 @@ def scheduled_candidates(
         .order_by(TI.priority_weight.desc(), DagRunRow.logical_date, DagRunRow.id, TI.map_index, TI.task_id)
         .limit(limit)
     )
-    return [CandidateRow(*row) for row in session.execute(statement).tuples()]
+    return [CandidateRow(*row) for row in session.execute(statement)]
 
 
 def lost_candidates(
@@ -194,7 +194,7 @@ def lost_candidates(
     statement = select(TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.state, TI.try_number, TI.max_tries).where(
         tuple_(TI.dag_id, TI.run_id, TI.task_id, TI.map_index).in_(sorted(keys)), TI.state.in_(OCCUPYING)
     )
-    rows = session.execute(statement).tuples()
+    rows = session.execute(statement)
     return [(d, r, t, i, TaskInstanceState(str(s)), n, m) for d, r, t, i, s, n, m in rows]
 
 

@@ -118,7 +118,7 @@ def load_versions(session: Session, dag_ids: Collection[str]) -> dict[str, tuple
                 SerializedDagRow.dag_id.in_(missing)
             )
         )
-        for dag_id, digest, data in rows.tuples():
+        for dag_id, digest, data in rows:
             spec = dag_spec_from_json(data)
             _remember(digest, spec)
             found[dag_id] = (digest, spec)
@@ -129,7 +129,7 @@ def spec_hashes(session: Session, dag_ids: Collection[str]) -> dict[str, str]:
     rows = session.execute(
         select(SerializedDagRow.dag_id, SerializedDagRow.spec_hash).where(SerializedDagRow.dag_id.in_(sorted(dag_ids)))
     )
-    return dict(rows.tuples())
+    return {dag_id: digest for dag_id, digest in rows}
 
 
 def clear_cache() -> None:

@@ -40,5 +40,9 @@ test: lint types imports pytest
 bench: venv
 	$(BIN)/python bench/fanout.py
 
+# The ML example end to end in a throwaway home and MLflow store; exits 0 only when its results check out.
+demo-ml: venv
+	BIN=$(abspath $(BIN)) bash scripts/demo_ml.sh
+
 clean:
 	rm -rf $(VENV) .dagmap-home .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,2 @@
+-- transform the files loaded for {{ ds_nodash }}
+SELECT COUNT(*) FROM raw_files WHERE load_date = '{{ ds }}'

@@ -56,7 +56,7 @@ def mlflow_multimodel_example():
                 df[col] = df[col].apply(lambda x: x.rstrip().lstrip())
         for col in ("workclass", "occupation", "native_country"):
             df[col] = df[col].apply(lambda x: "Unknown" if x == "?" else x)
-        df.drop(columns=["education_num", "relationship", "functional_weight"], inplace=True)
+        df = df.drop(columns=["education_num", "relationship", "functional_weight"])
         return df
 
     @task
@@ -66,7 +66,7 @@ def mlflow_multimodel_example():
             df = pd.get_dummies(df, prefix=col, columns=[col], dtype=int)
         df["age_bins"] = pd.cut(x=df["age"], bins=[16, 29, 39, 49, 59, 100], labels=[1, 2, 3, 4, 5]).astype(int)
         df["never_married"] = df["marital_status"].apply(lambda x: 1 if x == "Never-married" else 0)
-        df.drop(columns=["income_bracket_<=50K", "marital_status", "age"], inplace=True)
+        df = df.drop(columns=["income_bracket_<=50K", "marital_status", "age"])
         return df
 
     @task
@@ -86,7 +86,11 @@ def mlflow_multimodel_example():
         logging.info("Performing grid search for %s (run %s)", model_type, kwargs["run_id"])
         grid_search.fit(X_train, y_train)
         y_pred_class = metrics.test(grid_search.best_estimator_, X_test)
-        return {"model_type": model_type, "accuracy": metrics.accuracy(y_test, y_pred_class), "run_id": kwargs["run_id"]}
+        return {
+            "model_type": model_type,
+            "accuracy": metrics.accuracy(y_test, y_pred_class),
+            "run_id": kwargs["run_id"],
+        }
 
     df = load_data()
     clean_data = preprocessing(df)

@@ -32,8 +32,8 @@ with DAG("mapping_zip", start_date=datetime(2024, 1, 1), schedule=None) as dag:
             return f"{first}{second[0]}={second[1]}"
         return f"{first}{second}"
 
-    l, n = letters(), numbers()
-    pair.expand(item=l.zip(n))
-    pair.override(task_id="pair_padded").expand(item=l.zip(n, fillvalue=0))
-    pair.override(task_id="pair_literal").expand(item=l.zip(["X", "Y", "Z"]))
-    pair.override(task_id="pair_dict").expand(item=l.zip({"k": 1, "q": 2}))
+    chars, nums = letters(), numbers()
+    pair.expand(item=chars.zip(nums))
+    pair.override(task_id="pair_padded").expand(item=chars.zip(nums, fillvalue=0))
+    pair.override(task_id="pair_literal").expand(item=chars.zip(["X", "Y", "Z"]))
+    pair.override(task_id="pair_dict").expand(item=chars.zip({"k": 1, "q": 2}))

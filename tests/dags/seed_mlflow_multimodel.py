@@ -8,9 +8,10 @@ expect:
   load_data: success
   preprocessing: success
   feature_engineering: success
-  get_models: success -> [{"model_type": "lgbm", "grid_params": {"learning_rate": [0.1], "n_estimators": [20], "num_leaves": [7]}}, {"model_type": "log_reg", "grid_params": {"C": [0.1, 1.0], "solver": ["liblinear"]}}]
+  get_models: success
   train[0..1]: success
-(each train instance returns {"model_type": ..., "accuracy": <float between 0 and 1>, "run_id": <the run id>})
+(get_models returns [{"model_type": "lgbm", "grid_params": {...}}, {"model_type": "log_reg", ...}];
+each train instance returns {"model_type": ..., "accuracy": <float between 0 and 1>, "run_id": <the run id>})
 """
 
 import logging

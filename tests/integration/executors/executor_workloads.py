@@ -1,7 +1,7 @@
 """Workload runners for executor tests: module-level, so that worker processes can import them.
 
-Each writes ``<task_id>.<map_index>.<try>.pid`` (its process id) into ``workload.dag_fileloc`` (a directory)
-before acting as its task id's first word says.
+Each appends its process id to ``<task_id>.<map_index>.<try>.pid`` in ``workload.dag_fileloc`` (a directory),
+one line per delivery, before acting as its task id's first word says.
 """
 
 from __future__ import annotations
@@ -21,11 +21,22 @@ def pid_file(directory: Path | str, task_id: str, map_index: int = -1, try_numbe
     return Path(directory) / f"{task_id}.{map_index}.{try_number}.pid"
 
 
+def deliveries(directory: Path | str, task_id: str, map_index: int = -1, try_number: int = 1) -> list[int]:
+    """The process ids that received this workload, in order (empty before the first)."""
+    path = pid_file(directory, task_id, map_index, try_number)
+    return [int(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
 def behaving_runner(workload: Workload) -> TaskInstanceState | None:
     key = workload.key
-    pid_file(workload.dag_fileloc, key.task_id, key.map_index, workload.try_number).write_text(str(os.getpid()))
+    path = pid_file(workload.dag_fileloc, key.task_id, key.map_index, workload.try_number)
+    redelivered = path.exists()
+    with path.open("a") as handle:
+        handle.write(f"{os.getpid()}\n")
     kind = key.task_id.split("_")[0]
-    if kind == "sleep":  # until killed
+    if kind == "sleep":  # until killed; a redelivery finds the instance running, as the real runner would
+        if redelivered:
+            return None
         time.sleep(LONG)
     elif kind == "exit":  # the process vanishes without a word, as a segfault would
         os._exit(3)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from executor_contract import ExecutorContract, MakeExecutor, RunWorkload, collect
-from executor_workloads import behaving_runner, pid_file
+from executor_workloads import behaving_runner, deliveries, pid_file
 
 from dagmap.executors.base import Executor, Workload
 from dagmap.executors.local import LocalExecutor
@@ -41,9 +41,9 @@ def workload(tmp_path: Path, task_id: str, map_index: int = -1, **kwargs: object
 
 
 def pid_of(tmp_path: Path, task_id: str, map_index: int = -1) -> int:
-    path = pid_file(tmp_path, task_id, map_index)
-    wait_for(lambda: path.exists() and path.read_text() != "", f"{task_id} to start")
-    return int(path.read_text())
+    """The process that ran the workload (waits until it started)."""
+    wait_for(lambda: bool(deliveries(tmp_path, task_id, map_index)), f"{task_id} to start")
+    return deliveries(tmp_path, task_id, map_index)[0]
 
 
 def is_gone(pid: int) -> bool:

@@ -15,6 +15,7 @@ from dagmap.model.spec import DagSpec, TaskSpec, dag_spec_to_json, spec_hash
 from dagmap.scheduler.expansion import task_instance_count
 from dagmap.states import DagRunState, DagRunType, TaskInstanceState
 from dagmap.store.orm import (
+    AuditLogRow,
     DagRunRow,
     RenderedFieldsRow,
     TaskInstanceHistoryRow,
@@ -230,3 +231,10 @@ def delete_dag_run(session: Session, dag_id: str, run_id: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record_run_event(
+    session: Session, dag_id: str, run_id: str, event: str, extra: str | None = None, *, now: datetime | None = None
+) -> None:
+    """An audit log line about a run (e.g. why the scheduler failed it)."""
+    session.add(AuditLogRow(dttm=now or utcnow(), event=event[:60], dag_id=dag_id, run_id=run_id, extra=extra))

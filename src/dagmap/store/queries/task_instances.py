@@ -311,7 +311,8 @@ def set_states(
 
 
 def delete_placeholders(session: Session, dag_id: str, run_id: str, task_ids: Collection[str]) -> int:
-    """Delete the map index -1 instances that were never started, before inserting the expanded ones."""
+    """Delete the map index -1 instances of mapped tasks (never started: no status, removed or skipped by an
+    earlier zero-length expansion) before inserting the expanded ones. Only for mapped tasks."""
     if not task_ids:
         return 0
     result = session.execute(
@@ -321,7 +322,7 @@ def delete_placeholders(session: Session, dag_id: str, run_id: str, task_ids: Co
             TI.run_id == run_id,
             TI.task_id.in_(sorted(task_ids)),
             TI.map_index == -1,
-            state_in(TI.state, {None, S.REMOVED}),
+            state_in(TI.state, {None, S.REMOVED, S.SKIPPED}),
         )
         .execution_options(**_NO_UPDATE_SYNC)
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dagmap.executors.base import ExecutorEvent, Workload
@@ -73,6 +73,8 @@ class FakeRunner:
             raise RuntimeError(f"worker died running {key}")
         with self.sessions.begin() as session:
             started = task_instances.start_try(session, key, hostname="test", pid=1)
+            if started is not None:  # a new try starts without the values of the last one
+                session.execute(delete(XComRow).filter_by(**key._asdict()))
         if started is None:
             return None
         assert started.try_number == workload.try_number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from scheduler_harness import Behaviour, states
 from sqlalchemy import select
 
@@ -136,7 +137,8 @@ def test_retries_wait_for_next_retry_at_with_backoff(scenario, specs) -> None:  
     s = scenario(specs.dag("d", task), {"a": Behaviour(fails=lambda i, attempt: attempt < 3)})
     assert s.run() is SUCCESS
     assert s.runner.ran == [("a", -1, 1), ("a", -1, 2), ("a", -1, 3)]
-    assert sum(s.clock.slept) >= 60 + 120  # waited (fake time) for both retry delays, never busy-looping
+    # slept (fake time) exactly through both retry delays (60 s, then 120 s): no busy loop, no oversleeping
+    assert sum(s.clock.slept) == pytest.approx(60 + 120, abs=1e-3)
     with s.sessions() as session:
         history = session.execute(select(TaskInstanceHistoryRow).order_by(TaskInstanceHistoryRow.id)).scalars()
         assert [(h.try_number, h.state) for h in history] == [(1, "up_for_retry"), (2, "up_for_retry"), (3, "success")]

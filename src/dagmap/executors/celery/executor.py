@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import Celery, states
 from celery.backends.base import BaseKeyValueStoreBackend
+from celery.backends.rpc import RPCBackend
 
 from dagmap.config import get_settings
 from dagmap.executors.base import ExecutorEvent, Workload
@@ -110,6 +111,7 @@ class CeleryExecutor:
         self._tracked.clear()
         self._events.clear()
         if self._app is not None:
+            _delete_reply_queue(self._app)
             self._app.close()
 
     # --- internals ---------------------------------------------------------------------------------------
@@ -150,6 +152,18 @@ class CeleryExecutor:
         return ExecutorEvent(workload.key, TaskInstanceState.FAILED, info)
 
 
+def _delete_reply_queue(app: Celery) -> None:
+    """``rpc://`` results come back on a queue of this app's own; nobody reads it after terminate()."""
+    backend = app.backend
+    if not isinstance(backend, RPCBackend):
+        return
+    try:
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_delete(backend.oid)
+    except Exception:  # best effort: the queue also expires on its own (result_expires)
+        log.debug("could not delete the rpc reply queue %s", backend.oid, exc_info=True)
+
+
 def _describe_error(result: Any) -> str:
     if isinstance(result, BaseException):
         return f"{type(result).__name__}: {result}"
@@ -159,4 +173,3 @@ def _describe_error(result: Any) -> str:
             message = ", ".join(str(part) for part in message)
         return f"{result['exc_type']}: {message}"
     return repr(result)
-

@@ -86,7 +86,7 @@ def test_cycles_are_named() -> None:
 
 def test_topological_sort_breaks_ties_by_task_id() -> None:
     with DAG("d") as the_dag:
-        z, y, x, w = (EmptyOperator(task_id=t) for t in "zyxw")
+        z, y, _x, w = (EmptyOperator(task_id=t) for t in "zyxw")
         z >> w
         y >> w
     assert [t.task_id for t in the_dag.topological_sort()] == ["x", "y", "z", "w"]
@@ -95,7 +95,7 @@ def test_topological_sort_breaks_ties_by_task_id() -> None:
 
 
 def test_chain_cross_downstream_chain_linear_and_labels() -> None:
-    with DAG("d") as the_dag:
+    with DAG("d"):
         t = {name: EmptyOperator(task_id=name) for name in "abcdefghij"}
         chain(t["a"], [t["b"], t["c"]], [t["d"], t["e"]], t["f"])
         cross_downstream([t["g"], t["h"]], [t["i"], t["j"]])

@@ -43,9 +43,12 @@ def test_dependencies_on_groups_use_roots_and_leaves() -> None:
 
 
 def test_default_args_of_groups_stack() -> None:
-    with DAG("d", default_args={"retries": 1, "pool": "dag_pool"}), TaskGroup("g", default_args={"retries": 2}):
-        with TaskGroup("h", default_args={"queue": "q"}):
-            op = EmptyOperator(task_id="e")
+    with (
+        DAG("d", default_args={"retries": 1, "pool": "dag_pool"}),
+        TaskGroup("g", default_args={"retries": 2}),
+        TaskGroup("h", default_args={"queue": "q"}),
+    ):
+        op = EmptyOperator(task_id="e")
     assert (op.retries, op.pool, op.queue) == (2, "dag_pool", "q")
 
 

@@ -1,0 +1,1 @@
+"""The ``dagmap`` command: argument parsing and output formatting only; the work is in dagmap.services."""

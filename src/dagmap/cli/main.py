@@ -1,0 +1,190 @@
+"""Entry point of the ``dagmap`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from dagmap.cli.celery_cmd import celery_app
+from dagmap.errors import DagmapError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="dagmap: workflows with dynamic task mapping.")
+dags_app = typer.Typer(no_args_is_help=True, help="Inspect and run DAGs.")
+tasks_app = typer.Typer(no_args_is_help=True, help="Inspect and run task instances.")
+db_app = typer.Typer(no_args_is_help=True, help="The metadata database.")
+app.add_typer(dags_app, name="dags")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(db_app, name="db")
+app.add_typer(celery_app, name="celery")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DagsFolder = Annotated[
+    Path | None, typer.Option("--dags-folder", "-S", help="Folder of DAG files (default: the configured one).")
+]
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """``2024-01-02`` or an ISO 8601 date-time; a naive value is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD or ISO 8601)") from error
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_conf(value: str | None) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        conf = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise typer.BadParameter(f"--conf is not valid JSON: {error}") from error
+    if not isinstance(conf, dict):
+        raise typer.BadParameter("--conf must be a JSON object")
+    return conf
+
+
+def _apply_dags_folder(folder: Path | None) -> Path | None:
+    return folder.expanduser().resolve() if folder else None
+
+
+@dags_app.command("test")
+def dags_test(
+    dag_id: str,
+    logical_date: Annotated[str | None, typer.Argument(help="Logical date (default: now).")] = None,
+    dags_folder: DagsFolder = None,
+    conf: Annotated[str | None, typer.Option("--conf", "-c", help="JSON object for dag_run.conf.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the result.")] = False,
+) -> None:
+    """Run one DAG run to completion in this process; exit 0 if it succeeded, 1 if it failed, 2 if unloadable."""
+    from dagmap.cli.progress import ProgressPrinter
+    from dagmap.services.dag_test import run_dag_test
+
+    printer = ProgressPrinter(err if as_json else out)
+    try:
+        report = run_dag_test(
+            dag_id,
+            logical_date=parse_date(logical_date),
+            conf=parse_conf(conf),
+            dags_folder=_apply_dags_folder(dags_folder),
+            progress=printer,
+        )
+    except DagmapError as error:
+        err.print(f"[red]error:[/red] {error}", markup=True)
+        raise typer.Exit(2) from error
+    printer.close()
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        printer.summary(report)
+    raise typer.Exit(0 if report.state == "success" else 1)
+
+
+@dags_app.command("list")
+def dags_list(
+    dags_folder: DagsFolder = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The DAGs found, and the files that failed to load."""
+    from dagmap.config import get_settings
+    from dagmap.services.loading import load_folder
+
+    folder = _apply_dags_folder(dags_folder) or get_settings().dags_folder
+    result = load_folder(folder)
+    dags = [
+        {
+            "dag_id": dag.dag_id,
+            "fileloc": str(dag.fileloc),
+            "schedule": getattr(dag.timetable, "summary", None) if hasattr(dag, "timetable") else None,
+            "tags": sorted(getattr(dag, "tags", []) or []),
+            "tasks": len(dag.task_dict),
+        }
+        for dag in sorted(result.dags.values(), key=lambda d: d.dag_id)
+    ]
+    errors = [{"filename": str(e.filename), "error": e.error} for e in result.import_errors]
+    if as_json:
+        sys.stdout.write(json.dumps({"dags": dags, "import_errors": errors}) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("dag_id", "file", "schedule", "tasks")
+    for item in dags:
+        table.add_row(item["dag_id"], item["fileloc"], str(item["schedule"]), str(item["tasks"]))
+    out.print(table)
+    for error in errors:
+        err.print(f"[red]import error[/red] {error['filename']}:\n{error['error']}", markup=True)
+
+
+@tasks_app.command("test")
+def tasks_test(
+    dag_id: str,
+    task_id: str,
+    logical_date: Annotated[str | None, typer.Argument(help="Logical date (default: now).")] = None,
+    map_index: Annotated[int, typer.Option("--map-index", help="Which mapped instance (-1: unmapped).")] = -1,
+    dags_folder: DagsFolder = None,
+    conf: Annotated[str | None, typer.Option("--conf", "-c", help="JSON object for dag_run.conf.")] = None,
+) -> None:
+    """Run one task instance alone, with upstream XComs taken from earlier runs of the same logical date."""
+    from dagmap.services.task_test import run_task_test
+
+    try:
+        result = run_task_test(
+            dag_id,
+            task_id,
+            logical_date=parse_date(logical_date),
+            map_index=map_index,
+            conf=parse_conf(conf),
+            dags_folder=_apply_dags_folder(dags_folder),
+        )
+    except DagmapError as error:
+        err.print(f"[red]error:[/red] {error}", markup=True)
+        raise typer.Exit(2) from error
+    out.print(f"{task_id}{f'[{map_index}]' if map_index >= 0 else ''}: {result.state}")
+    if result.return_value is not None:
+        out.print(f"return value: {json.dumps(result.return_value, default=str)}")
+    out.print(f"log: {result.log_path}")
+    raise typer.Exit(0 if result.state == "success" else 1)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Create the database or upgrade it to the newest schema."""
+    from dagmap.config import get_settings
+    from dagmap.store import db
+
+    url = get_settings().sql_alchemy_conn
+    db.migrate(url)
+    out.print(f"database ready: {_hide_password(url)}")
+
+
+@db_app.command("reset")
+def db_reset(yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False) -> None:
+    """Drop everything in the database and create it anew."""
+    from dagmap.config import get_settings
+    from dagmap.store import db
+
+    url = get_settings().sql_alchemy_conn
+    if not yes and not typer.confirm(f"Delete all data in {_hide_password(url)}?"):
+        raise typer.Exit(1)
+    db.reset(url)
+    out.print(f"database reset: {_hide_password(url)}")
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

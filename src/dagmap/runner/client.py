@@ -1,0 +1,34 @@
+"""How the runner talks to the metadata store.
+
+``dagmap.store.runtime_client.DirectRuntimeClient`` goes straight to the database; a later HTTP client (workers
+without database access) implements the same protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from dagmap.model.keys import TaskInstanceKey
+from dagmap.runner.outcome import RunInfo, StartedTry, TryOutcome
+from dagmap.xcom.backends import XComStorage
+
+
+class RuntimeClient(Protocol):
+    storage: XComStorage
+
+    def start(self, key: TaskInstanceKey) -> StartedTry | None: ...
+
+    def finish(self, key: TaskInstanceKey, outcome: TryOutcome) -> None: ...
+
+    def run_info(self, dag_id: str, run_id: str) -> RunInfo: ...
+
+    def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any: ...
+
+    def mapped_xcoms(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> Sequence[Any]: ...
+
+    def pushed_count(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> int: ...
+
+    def expanded_count(self, dag_id: str, run_id: str, task_id: str) -> int: ...
+
+    def heartbeat(self, key: TaskInstanceKey) -> bool: ...

@@ -1,0 +1,187 @@
+"""The template/execution context of one task instance (Airflow's keys), and the ``ti`` object tasks see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from dagmap.errors import XComNotFound
+from dagmap.model.keys import TaskInstanceKey
+from dagmap.runner.client import RuntimeClient
+from dagmap.runner.outcome import RunInfo
+
+_MISSING = object()
+
+
+class RuntimeTaskInstance:
+    """The ``ti`` / ``task_instance`` of the context: identity, try, and XCom push/pull."""
+
+    def __init__(
+        self,
+        *,
+        key: TaskInstanceKey,
+        task: Any,
+        try_number: int,
+        max_tries: int,
+        client: RuntimeClient,
+        start_date: datetime,
+        mapped_task_ids: frozenset[str],
+        log_path: str,
+    ) -> None:
+        self.key = key
+        self.dag_id, self.run_id, self.task_id, self.map_index = key
+        self.task = task
+        self.try_number = try_number
+        self.max_tries = max_tries
+        self.start_date = start_date
+        self.state = "running"
+        self.log_path = log_path
+        self._client = client
+        self._mapped_task_ids = mapped_task_ids
+        self.pushed: dict[str, Any] = {}
+        self.rendered_map_index: str | None = None
+
+    @property
+    def operator(self) -> str:
+        return type(self.task).__name__
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+    def xcom_pull(
+        self,
+        task_ids: str | Iterable[str] | None = None,
+        key: str = "return_value",
+        map_indexes: int | Iterable[int] | None = None,
+        default: Any = None,
+        dag_id: str | None = None,
+        run_id: str | None = None,
+        include_prior_dates: bool = False,
+    ) -> Any:
+        """Airflow's pull: one task id gives one value (a lazy sequence for a mapped task); a list gives a list."""
+        dag_id = dag_id or self.dag_id
+        run_id = run_id or self.run_id
+        if task_ids is None:
+            task_ids = self.task_id
+        if isinstance(task_ids, str):
+            return self._pull_one(dag_id, run_id, task_ids, key, map_indexes, default)
+        return [self._pull_one(dag_id, run_id, task_id, key, map_indexes, default) for task_id in task_ids]
+
+    def _pull_one(
+        self, dag_id: str, run_id: str, task_id: str, key: str, map_indexes: int | Iterable[int] | None, default: Any
+    ) -> Any:
+        if map_indexes is None:
+            if task_id in self._mapped_task_ids:
+                return self._client.mapped_xcoms(dag_id, run_id, task_id, key)
+            map_indexes = -1
+        if isinstance(map_indexes, int):
+            try:
+                return self._client.get_xcom(TaskInstanceKey(dag_id, run_id, task_id, map_indexes), key)
+            except XComNotFound:
+                return default
+        return [self._pull_one(dag_id, run_id, task_id, key, index, default) for index in map_indexes]
+
+    def __repr__(self) -> str:
+        index = f" [{self.map_index}]" if self.map_index >= 0 else ""
+        return f"<TaskInstance {self.dag_id}.{self.task_id}{index} {self.run_id} try {self.try_number}>"
+
+
+class DagRunView:
+    """The ``dag_run`` of the context."""
+
+    def __init__(self, info: RunInfo) -> None:
+        self.dag_id = info.dag_id
+        self.run_id = info.run_id
+        self.run_type = info.run_type
+        self.logical_date = info.logical_date
+        self.execution_date = info.logical_date
+        self.data_interval_start = info.data_interval_start
+        self.data_interval_end = info.data_interval_end
+        self.conf = info.conf
+        self.start_date = info.start_date
+
+    def __repr__(self) -> str:
+        return f"<DagRun {self.dag_id} {self.run_id}>"
+
+
+class _VariableAccessor:
+    """``{{ var.value.name }}`` and ``{{ var.json.name }}``."""
+
+    def __init__(self, deserialize_json: bool) -> None:
+        self._json = deserialize_json
+
+    def __getattr__(self, key: str) -> Any:
+        from dagmap.connections import Variable
+
+        return Variable.get(key, deserialize_json=self._json)
+
+    def get(self, key: str, default: Any = _MISSING) -> Any:
+        from dagmap.connections import Variable
+
+        if default is _MISSING:
+            return Variable.get(key, deserialize_json=self._json)
+        return Variable.get(key, default_var=default, deserialize_json=self._json)
+
+
+class _ConnectionAccessor:
+    """``{{ conn.my_conn.host }}``."""
+
+    def __getattr__(self, conn_id: str) -> Any:
+        from dagmap.connections import Connection
+
+        return Connection.get(conn_id)
+
+    def get(self, conn_id: str) -> Any:
+        return self.__getattr__(conn_id)
+
+
+def _ds(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d") if value else None
+
+
+def build_context(
+    *,
+    dag: Any,
+    task: Any,
+    ti: RuntimeTaskInstance,
+    info: RunInfo,
+    params: dict[str, Any],
+    macros: Any,
+    expanded_ti_count: int | None,
+) -> dict[str, Any]:
+    logical = info.logical_date or info.data_interval_start or info.start_date
+    ts = logical.isoformat() if logical else None
+    ds = _ds(logical)
+    context: dict[str, Any] = {
+        "dag": dag,
+        "task": task,
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": DagRunView(info),
+        "run_id": info.run_id,
+        "logical_date": logical,
+        "execution_date": logical,
+        "data_interval_start": info.data_interval_start,
+        "data_interval_end": info.data_interval_end,
+        "ds": ds,
+        "ds_nodash": ds.replace("-", "") if ds else None,
+        "ts": ts,
+        "ts_nodash": logical.strftime("%Y%m%dT%H%M%S") if logical else None,
+        "ts_nodash_with_tz": ts.replace("-", "").replace(":", "") if ts else None,
+        "yesterday_ds": _ds(logical - timedelta(days=1)) if logical else None,
+        "tomorrow_ds": _ds(logical + timedelta(days=1)) if logical else None,
+        "params": params,
+        "macros": macros,
+        "var": {"value": _VariableAccessor(False), "json": _VariableAccessor(True)},
+        "conn": _ConnectionAccessor(),
+        "task_instance_key_str": f"{ti.dag_id}__{ti.task_id}__{ds.replace('-', '') if ds else ''}",
+        "map_index_template": getattr(task, "map_index_template", None),
+        "expanded_ti_count": expanded_ti_count,
+        "try_number": ti.try_number,
+        "test_mode": info.run_type == "test",
+        "inlets": [],
+        "outlets": [],
+        "conf": None,
+    }
+    return context

@@ -1,0 +1,46 @@
+"""What one try of a task instance produced, handed to the runtime client in one piece."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dagmap.states import TaskInstanceState
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The DAG run a task instance belongs to, as the runner needs it for the context."""
+
+    dag_id: str
+    run_id: str
+    run_type: str
+    logical_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    conf: dict[str, Any]
+    start_date: datetime | None
+
+
+@dataclass
+class TryOutcome:
+    state: TaskInstanceState
+    error: str | None = None
+    xcoms: list[tuple[str, str]] = field(default_factory=list)
+    """``(key, stored text)`` pairs, already serialized."""
+    task_map: tuple[int, list[Any] | None] | None = None
+    """``(length, dict keys)`` when this instance feeds a downstream expansion."""
+    rendered_fields: dict[str, Any] | None = None
+    rendered_map_index: str | None = None
+    skip_downstream: frozenset[str] = frozenset()
+    """Tasks to mark skipped after this one (branching, short-circuit): every instance."""
+    skip_downstream_same_index: frozenset[str] = frozenset()
+    """Tasks in the same mapped task group: skipped at this instance's map index only."""
+    next_retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StartedTry:
+    try_number: int
+    max_tries: int

@@ -1,0 +1,154 @@
+"""``dags test``: parse, serialize, create one run, and drive it to completion with the inline executor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dagmap.config import get_settings
+from dagmap.errors import DagFileError, DagNotFound
+from dagmap.executors.base import Workload
+from dagmap.executors.inline import InlineExecutor
+from dagmap.model.keys import TaskInstanceKey
+from dagmap.runner.run import run_task_instance
+from dagmap.services.loading import find_dag
+from dagmap.states import DagRunState, DagRunType, TaskInstanceState
+from dagmap.store import db
+from dagmap.store.runtime_client import DirectRuntimeClient
+from dagmap.xcom.backends import xcom_storage_from_settings
+
+
+@dataclass
+class InstanceReport:
+    task_id: str
+    map_index: int
+    state: str | None
+    try_number: int
+    rendered_map_index: str | None
+    return_value: Any = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+
+@dataclass
+class RunReport:
+    dag_id: str
+    run_id: str
+    logical_date: datetime | None
+    state: str
+    task_instances: list[InstanceReport] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+            "logical_date": self.logical_date.isoformat() if self.logical_date else None,
+            "state": self.state,
+            "task_instances": [
+                {
+                    "task_id": ti.task_id,
+                    "map_index": ti.map_index,
+                    "state": ti.state,
+                    "try_number": ti.try_number,
+                    "rendered_map_index": ti.rendered_map_index,
+                    "return_value": ti.return_value,
+                }
+                for ti in self.task_instances
+            ],
+        }
+
+
+ProgressCallback = Callable[[TaskInstanceKey, TaskInstanceState | None], None]
+
+
+def run_dag_test(
+    dag_id: str,
+    *,
+    logical_date: datetime | None = None,
+    conf: dict[str, Any] | None = None,
+    dags_folder: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunReport:
+    """Run one DAG run to completion in this process. Raises DagNotFound / DagFileError when it cannot load."""
+    from dagmap.model.from_sdk import dag_to_spec
+    from dagmap.scheduler.loop import SchedulerLoop
+    from dagmap.sdk.params import resolve_params
+    from dagmap.store.queries import dag_runs, serialized_dags
+    from dagmap.timetables import dagrun_id_for
+
+    settings = get_settings()
+    url = settings.sql_alchemy_conn
+    db.migrate(url)
+    dag = find_dag(dag_id, dags_folder or settings.dags_folder)
+    spec = dag_to_spec(dag)
+    logical_date = (logical_date or datetime.now(UTC)).astimezone(UTC)
+    resolve_params(dag.params, conf or {})  # refuse bad conf before anything is written
+    run_id = dagrun_id_for(DagRunType.MANUAL.value, logical_date)
+    sessions = db.session_factory(url)
+    with sessions.begin() as session:
+        serialized_dags.upsert(session, spec)
+        dag_runs.delete_dag_run(session, dag_id, run_id)
+        interval = dag.timetable.infer_manual_data_interval(logical_date) if hasattr(dag, "timetable") else None
+        dag_runs.create_dag_run(
+            session,
+            spec,
+            run_id=run_id,
+            logical_date=logical_date,
+            data_interval=interval,
+            run_type=DagRunType.MANUAL.value,
+            conf=conf or {},
+        )
+    client = DirectRuntimeClient(sessions, xcom_storage_from_settings())
+    log_folder = settings.log_folder
+
+    def run(workload: Workload) -> TaskInstanceState | None:
+        state = run_task_instance(workload.key, dag=dag, client=client, log_folder=log_folder)
+        if progress is not None:
+            progress(workload.key, state)
+        return state
+
+    loop = SchedulerLoop(InlineExecutor(run), url=url)
+    loop.run_until_done([(dag_id, run_id)])
+    return build_report(dag_id, run_id, client)
+
+
+def build_report(dag_id: str, run_id: str, client: DirectRuntimeClient) -> RunReport:
+    from dagmap.store.queries import dag_runs, task_instances, xcom
+
+    sessions = db.session_factory()
+    with sessions() as session:
+        run = dag_runs.get_dag_run(session, dag_id, run_id)
+        rows = task_instances.list_for_run(session, dag_id, run_id)
+        values = xcom.return_values_for_run(session, dag_id=dag_id, run_id=run_id)
+    report = RunReport(dag_id=dag_id, run_id=run_id, logical_date=run.logical_date, state=run.state)
+    for row in rows:
+        stored = values.get((row.task_id, row.map_index))
+        report.task_instances.append(
+            InstanceReport(
+                task_id=row.task_id,
+                map_index=row.map_index,
+                state=row.state,
+                try_number=row.try_number,
+                rendered_map_index=row.rendered_map_index,
+                return_value=_jsonable(client.storage.decode(stored)) if stored is not None else None,
+                start_date=row.start_date,
+                end_date=row.end_date,
+            )
+        )
+    return report
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON for the CLI: typed values (dates, DataFrames, ...) fall back to their string form."""
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=str))
+
+
+__all__ = ["DagFileError", "DagNotFound", "RunReport", "run_dag_test"]

@@ -1,0 +1,148 @@
+"""The runner's client that reads and writes the metadata database directly (inline, local and Celery workers)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dagmap.errors import DagRunNotFound, XComNotFound
+from dagmap.model.keys import TaskInstanceKey
+from dagmap.runner.outcome import RunInfo, StartedTry, TryOutcome
+from dagmap.store.orm import DagRunRow, TaskInstanceRow
+from dagmap.store.queries import rendered as rendered_queries
+from dagmap.store.queries import task_instances as ti_queries
+from dagmap.store.queries import xcom as xcom_queries
+from dagmap.xcom.backends import XComStorage
+from dagmap.xcom.sequence import LazyXComSequence
+
+
+class DirectRuntimeClient:
+    """Reads and writes the metadata database directly (the inline executor, local workers, Celery workers).
+
+    Decoded XCom values of finished upstream instances are cached (bounded), because thousands of mapped
+    instances typically read the same upstream list.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], storage: XComStorage, *, cache_size: int = 64) -> None:
+        self._sessions = sessions
+        self.storage = storage
+        self._hostname = socket.gethostname()
+        self._runs: OrderedDict[tuple[str, str], RunInfo] = OrderedDict()
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache_size = cache_size
+
+    # --- the life of one try -----------------------------------------------------------------------------
+    def start(self, key: TaskInstanceKey) -> StartedTry | None:
+        with self._sessions.begin() as session:
+            started = ti_queries.start_try(session, key, hostname=self._hostname, pid=os.getpid())
+            if started is None:
+                return None
+            xcom_queries.delete_for_instance(session, **key._asdict())
+            return StartedTry(try_number=started.try_number, max_tries=started.max_tries)
+
+    def finish(self, key: TaskInstanceKey, outcome: TryOutcome) -> None:
+        with self._sessions.begin() as session:
+            if outcome.xcoms:
+                xcom_queries.push(session, **key._asdict(), items=outcome.xcoms)
+            if outcome.task_map is not None:
+                length, keys = outcome.task_map
+                ti_queries.record_task_map(session, key, length=length, keys=keys)
+            if outcome.rendered_fields is not None:
+                rendered_queries.save(session, **key._asdict(), fields=outcome.rendered_fields)
+            ti_queries.finish_try(
+                session,
+                key,
+                state=outcome.state,
+                error=outcome.error,
+                next_retry_at=outcome.next_retry_at,
+                rendered_map_index=outcome.rendered_map_index,
+            )
+            if outcome.skip_downstream:
+                ti_queries.skip_tasks(session, key.dag_id, key.run_id, outcome.skip_downstream)
+            if outcome.skip_downstream_same_index:
+                ti_queries.skip_tasks(
+                    session, key.dag_id, key.run_id, outcome.skip_downstream_same_index, map_index=key.map_index
+                )
+
+    def heartbeat(self, key: TaskInstanceKey) -> bool:
+        with self._sessions.begin() as session:
+            return ti_queries.heartbeat(session, key)
+
+    # --- reads -------------------------------------------------------------------------------------------
+    def run_info(self, dag_id: str, run_id: str) -> RunInfo:
+        info = self._runs.get((dag_id, run_id))
+        if info is None:
+            with self._sessions() as session:
+                row = session.query(DagRunRow).filter_by(dag_id=dag_id, run_id=run_id).one_or_none()
+                if row is None:
+                    raise DagRunNotFound(f"no run {run_id!r}", dag_id=dag_id)
+                info = RunInfo(
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    run_type=row.run_type,
+                    logical_date=row.logical_date,
+                    data_interval_start=row.data_interval_start,
+                    data_interval_end=row.data_interval_end,
+                    conf=dict(row.conf or {}),
+                    start_date=row.start_date,
+                )
+            self._runs[(dag_id, run_id)] = info
+            if len(self._runs) > self._cache_size:
+                self._runs.popitem(last=False)
+        return info
+
+    def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any:
+        cache_key = (*key, xcom_key)
+        if cache_key in self._values:
+            self._values.move_to_end(cache_key)
+            return self._values[cache_key]
+        with self._sessions() as session:
+            stored = xcom_queries.get(session, **key._asdict(), key=xcom_key)
+        if stored is None:
+            where = f"map index {key.map_index}" if key.map_index >= 0 else "its run"
+            raise XComNotFound(
+                f"no XCom {xcom_key!r} pushed by {key.task_id!r} ({where})", dag_id=key.dag_id, task_id=key.task_id
+            )
+        value = self.storage.decode(stored)
+        self._values[cache_key] = value
+        if len(self._values) > self._cache_size:
+            self._values.popitem(last=False)
+        return value
+
+    def expanded_count(self, dag_id: str, run_id: str, task_id: str) -> int:
+        cache_key = ("expanded", dag_id, run_id, task_id)
+        if cache_key not in self._values:
+            with self._sessions() as session:
+                self._values[cache_key] = session.scalar(
+                    select(func.count()).where(
+                        TaskInstanceRow.dag_id == dag_id,
+                        TaskInstanceRow.run_id == run_id,
+                        TaskInstanceRow.task_id == task_id,
+                        TaskInstanceRow.map_index >= 0,
+                        TaskInstanceRow.state != "removed",
+                    )
+                )
+        return int(self._values[cache_key] or 0)
+
+    def pushed_count(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> int:
+        with self._sessions() as session:
+            return xcom_queries.count_mapped(session, dag_id=dag_id, run_id=run_id, task_id=task_id, key=xcom_key)
+
+    def mapped_xcoms(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> Sequence[Any]:
+        length = self.pushed_count(dag_id, run_id, task_id, xcom_key)
+
+        def load(offset: int, limit: int) -> list[Any]:
+            with self._sessions() as session:
+                stored = xcom_queries.mapped_batch(
+                    session, dag_id=dag_id, run_id=run_id, task_id=task_id, key=xcom_key, offset=offset, limit=limit
+                )
+            return [self.storage.decode(text) for text in stored]
+
+        return LazyXComSequence(length=length, load_batch=load, description=f"values of {task_id!r}")
+

@@ -181,9 +181,9 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask."
 
 
 def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from dagmap.store.db import display_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return display_url(url)
 
 
 def main() -> None:

@@ -65,8 +65,15 @@ def run_task_instance(
     view = task_view(dag, key.task_id)
     with capture_task_log(path):
         task_logger.info("Starting %s, try %d of %d", _describe(key), started.try_number, started.max_tries + 1)
-        outcome = _execute(key, dag=dag, view=view, client=client, try_number=started.try_number,
-                           max_tries=started.max_tries, log_file=str(path))
+        outcome = _execute(
+            key,
+            dag=dag,
+            view=view,
+            client=client,
+            try_number=started.try_number,
+            max_tries=started.max_tries,
+            log_file=str(path),
+        )
         task_logger.info("%s finished: %s", _describe(key), outcome.state.value)
     client.finish(key, outcome)
     return outcome.state
@@ -135,7 +142,9 @@ def _execute(
         if outcome.next_retry_at is not None:
             task_logger.info("Will retry at %s", outcome.next_retry_at.isoformat())
     finally:
-        outcome.xcoms = _serialize_pushes(ti, client, key, outcome) if outcome.state != TaskInstanceState.SKIPPED else []
+        outcome.xcoms = (
+            _serialize_pushes(ti, client, key, outcome) if outcome.state != TaskInstanceState.SKIPPED else []
+        )
         if context:
             outcome.rendered_map_index = view.render_map_index(operator, context)
     return outcome
@@ -203,8 +212,12 @@ def _serialize_pushes(
                 (
                     xcom_key,
                     client.storage.encode(
-                        value, dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
-                        map_index=key.map_index, key=xcom_key,
+                        value,
+                        dag_id=key.dag_id,
+                        run_id=key.run_id,
+                        task_id=key.task_id,
+                        map_index=key.map_index,
+                        key=xcom_key,
                     ),
                 )
             )
@@ -228,7 +241,9 @@ def _timeout(limit: timedelta | float | None, key: TaskInstanceKey) -> Iterator[
     def _raise(_signum: int, _frame: Any) -> None:
         raise TaskTimeoutError(
             f"ran longer than its execution_timeout of {seconds:g}s",
-            dag_id=key.dag_id, task_id=key.task_id, map_index=key.map_index,
+            dag_id=key.dag_id,
+            task_id=key.task_id,
+            map_index=key.map_index,
         )
 
     previous = signal.signal(signal.SIGALRM, _raise)

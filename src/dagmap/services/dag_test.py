@@ -16,7 +16,7 @@ from dagmap.executors.inline import InlineExecutor
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.run import run_task_instance
 from dagmap.services.loading import find_dag
-from dagmap.states import DagRunState, DagRunType, TaskInstanceState
+from dagmap.states import DagRunType, TaskInstanceState
 from dagmap.store import db
 from dagmap.store.runtime_client import DirectRuntimeClient
 from dagmap.xcom.backends import xcom_storage_from_settings

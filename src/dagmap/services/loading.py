@@ -22,8 +22,6 @@ def find_dag(dag_id: str, folder: Path) -> Any:
         return dag
     if result.import_errors:
         details = "\n".join(f"{error.filename}: {error.error}" for error in result.import_errors)
-        raise DagFileError(
-            f"not found in {folder}; these files failed to load:\n{details}", dag_id=dag_id
-        )
+        raise DagFileError(f"not found in {folder}; these files failed to load:\n{details}", dag_id=dag_id)
     known = ", ".join(sorted(result.dags)) or "none"
     raise DagNotFound(f"not found in {folder} (found: {known})", dag_id=dag_id)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from dagmap.config import get_settings
@@ -127,6 +127,11 @@ def reset(url: str | None = None) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     migrate(url)
+
+
+def display_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def is_migrated(url: str | None = None) -> bool:

@@ -145,4 +145,3 @@ class DirectRuntimeClient:
             return [self.storage.decode(text) for text in stored]
 
         return LazyXComSequence(length=length, load_batch=load, description=f"values of {task_id!r}")
-

@@ -45,7 +45,11 @@ def unexpanded(spec_task: TaskSpec, view: TaskView) -> bool:
 
 
 def per_index_tasks(spec: DagSpec, view: RunView) -> tuple[set[str], set[str]]:
-    """``(tasks decided per map index, tasks whose per-index states that needs)``."""
+    """``(tasks decided per map index, tasks whose per-index states that needs)``.
+
+    While no instance of a same-group upstream has finished, every index gets the same decision as the
+    whole task would (each index still has unfinished upstream instances): no per-index work then.
+    """
     decided: set[str] = set()
     needed: set[str] = set()
     for task in spec.tasks:
@@ -53,7 +57,7 @@ def per_index_tasks(spec: DagSpec, view: RunView) -> tuple[set[str], set[str]]:
         if not task.mapped_group_ids or not task_view.waiting or unexpanded(task, task_view):
             continue
         shared = [u for u in task.upstream_task_ids if u in spec.tasks_by_id and shared_prefix(task, spec.task(u))]
-        if shared:
+        if any(view.task(u).done for u in shared):
             decided.add(task.task_id)
             needed.update([task.task_id, *shared])
     return decided, needed

@@ -54,6 +54,11 @@ class TaskView:
         return sum(n for state, n in self.states.items() if state is None or state not in FINISHED_STATES)
 
     @property
+    def done(self) -> int:
+        """Instances that finished and count for trigger rules (every finished state but removed)."""
+        return sum(n for state, n in self.states.items() if state in FINISHED_STATES and state is not REMOVED)
+
+    @property
     def active(self) -> int:
         return sum(n for state, n in self.states.items() if state in ACTIVE_STATES)
 

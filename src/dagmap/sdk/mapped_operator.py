@@ -36,6 +36,7 @@ from dagmap.sdk.operator_args import (
 )
 from dagmap.sdk.params import ParamsDict
 from dagmap.sdk.signatures import operator_init_facts
+from dagmap.sdk.xcom_arg import iter_xcom_args
 from dagmap.trigger_rule import TriggerRule
 
 if TYPE_CHECKING:
@@ -215,6 +216,15 @@ class MappedOperator(AbstractOperator):
             dag.add_task(self)
         self.add_references_from(partial_kwargs)
         self.add_references_from(expand_input.value)
+        # Which constant arguments hold XComArgs, found once: instances resolve only those.
+        nested = "op_kwargs" if expand_into_op_kwargs else None
+        op_kwargs: Mapping[str, Any] = (partial_kwargs.get("op_kwargs") or {}) if nested else {}
+        self.partial_reference_names = frozenset(
+            n for n, v in partial_kwargs.items() if n != nested and next(iter_xcom_args(v), None) is not None
+        )
+        self.op_kwargs_reference_names = frozenset(
+            n for n, v in op_kwargs.items() if next(iter_xcom_args(v), None) is not None
+        )
 
     def _setting(self, name: str, default: Any) -> Any:
         if name in self.partial_kwargs:

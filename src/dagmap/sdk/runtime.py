@@ -96,13 +96,14 @@ def _unmap(task: MappedOperator, resolver: Resolver) -> BaseOperator:
             mapped[name] = value
         else:
             mapped[name] = resolver.resolve_nested(value, path(name))
-    partial = {
-        name: resolver.resolve_nested(value, (name,)) if name != "op_kwargs" else value
-        for name, value in task.partial_kwargs.items()
-    }
+    partial = dict(task.partial_kwargs)
+    for name in task.partial_reference_names:
+        partial[name] = resolver.resolve_nested(partial[name], (name,))
     params = task.params
     if task.expand_into_op_kwargs:
-        op_kwargs = {n: resolver.resolve_nested(v, ("op_kwargs", n)) for n, v in partial["op_kwargs"].items()}
+        op_kwargs = dict(partial["op_kwargs"])
+        for name in task.op_kwargs_reference_names:
+            op_kwargs[name] = resolver.resolve_nested(op_kwargs[name], ("op_kwargs", name))
         kwargs = {**partial, "op_kwargs": {**op_kwargs, **mapped}}
     else:
         if "params" in mapped:

@@ -239,3 +239,18 @@ def test_ten_thousand_instances_resolve_without_rebuilding_the_product() -> None
     assert results[0] == {"x": 0, "y": 0} and results[-1] == {"x": 99, "y": 99} and results[101] == {"x": 1, "y": 1}
     assert calls == 20_000, "two element lookups per instance, never a full product"
     assert elapsed < 30  # generous bound; the point is the lookup count above
+
+
+def test_xcom_args_in_partial_arguments_of_classic_and_taskflow_tasks() -> None:
+    with make_dag() as dag:
+        value = produce()
+        PythonOperator.partial(task_id="classic", python_callable=lambda x, y: (x, y), op_kwargs={"y": value}).expand(
+            op_args=[[1], [2]]
+        )
+        pair.override(task_id="flow").partial(y={"nested": [value]}).expand(x=[1, 2])
+    assert dag.get_task("classic").upstream_task_ids == {"produce"}
+    xcom = InMemoryXComSource({("produce", -1): "V"})
+    assert run(dag, "classic", 1, xcom) == (2, "V")
+    operator = prepare_task_for_run(dag.get_task("flow"), map_index=0, xcom=xcom)
+    assert operator.execute({}) == (1, {"nested": ["V"]})
+    assert ("op_kwargs", "y", "nested", 0) in operator._dagmap_xcom_paths

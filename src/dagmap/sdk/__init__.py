@@ -10,7 +10,7 @@ from typing import Any
 from dagmap.errors import AirflowException, AirflowFailException, AirflowSkipException
 from dagmap.sdk.abstractoperator import AbstractOperator
 from dagmap.sdk.baseoperator import BaseOperator
-from dagmap.sdk.context import get_current_context
+from dagmap.sdk.context import Context, get_current_context
 from dagmap.sdk.dag import DAG
 from dagmap.sdk.dag_decorator import dag
 from dagmap.sdk.dependencies import EdgeModifier, Label, chain, chain_linear, cross_downstream
@@ -33,6 +33,7 @@ __all__ = [
     "BaseOperator",
     "ConcatXComArg",
     "Connection",
+    "Context",
     "DictOfListsExpandInput",
     "EdgeModifier",
     "Label",

@@ -158,6 +158,9 @@ class BaseOperator(AbstractOperator):
         map_index_template: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if dag is None and not active.is_unmapping():  # a subclass that did not forward dag=
+            dag = active.current_dag()
+            task_group = task_group or active.current_task_group(dag)
         validate_key("task_id", task_id, dag=dag)
         if task_group is not None and dag is not None and task_group.dag is not dag:
             raise DagDefinitionError("the task group belongs to another DAG", **where(dag, task_id))

@@ -14,6 +14,9 @@ from typing import Any
 
 from dagmap.errors import DagmapError
 
+Context = dict[str, Any]
+"""The type of a task's context (``from airflow.sdk import Context`` users import it from ``dagmap``)."""
+
 KNOWN_CONTEXT_KEYS: frozenset[str] = frozenset(
     {
         "conf",

@@ -52,13 +52,15 @@ class OperatorInitFacts:
     names: frozenset[str]
     """Every argument some ``__init__`` of the class (or its bases) names explicitly."""
     required: frozenset[str]
-    """Arguments without a default in the most derived ``__init__`` that names them."""
+    """Arguments without a default in the class's own (most derived) ``__init__``: a subclass may supply its
+    bases' required arguments itself, so only Python can tell whether deeper ones are missing."""
 
 
 @functools.lru_cache(maxsize=1024)
 def operator_init_facts(operator_class: type) -> OperatorInitFacts:
     names: set[str] = set()
     required: set[str] = set()
+    most_derived = True
     for klass in operator_class.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None or klass is object:
@@ -67,6 +69,7 @@ def operator_init_facts(operator_class: type) -> OperatorInitFacts:
             if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL) or parameter.name in names:
                 continue
             names.add(parameter.name)
-            if parameter.default is parameter.empty:
+            if most_derived and parameter.default is parameter.empty:
                 required.add(parameter.name)
+        most_derived = False
     return OperatorInitFacts(frozenset(names), frozenset(required))

@@ -136,3 +136,27 @@ def test_prepare_for_execution_is_a_copy() -> None:
     copy = op.prepare_for_execution()
     copy.message = "changed"  # type: ignore[attr-defined]
     assert op.message == "m" and copy.task_id == "c"
+
+
+class SuppliesCallable(PythonOperator):
+    """Supplies its base's required argument itself (allowed, as in Airflow)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(python_callable=self.run, **kwargs)
+
+    def run(self) -> str:
+        return "ran"
+
+
+class ForwardsNothing(BaseOperator):
+    def __init__(self, task_id: str, **kwargs: Any) -> None:
+        super().__init__(task_id=task_id)
+
+
+def test_subclasses_may_supply_required_base_arguments() -> None:
+    with DAG("d") as dag:
+        op = SuppliesCallable(task_id="s")
+        SuppliesCallable.partial(task_id="m").expand(op_args=[[], []])
+        loose = ForwardsNothing(task_id="f")
+    assert op.execute({}) == "ran" and dag.get_task("m").is_mapped
+    assert loose.dag is dag and dag.has_task("f")

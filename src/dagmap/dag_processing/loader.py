@@ -7,16 +7,16 @@ the other files. No subprocess here: the caller decides where this runs.
 from __future__ import annotations
 
 import hashlib
-import os
 import importlib.util
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dagmap.errors import DagmapError
 from dagmap.dag_processing.ignore import iter_dag_files
+from dagmap.errors import DagmapError
 from dagmap.sdk import active
 from dagmap.sdk.dag import DAG
 

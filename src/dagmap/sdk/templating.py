@@ -17,6 +17,7 @@ import jinja2.nativetypes
 from dagmap.errors import TemplateError
 from dagmap.sdk.macros import DEFAULT_FILTERS, macros_namespace
 from dagmap.sdk.params import DagParam
+from dagmap.sdk.signatures import callable_facts
 
 if TYPE_CHECKING:
     from dagmap.sdk.dag import DAG
@@ -170,6 +171,21 @@ def render_value(
     return _Renderer(operator, env, context, field, frozenset()).render(content, (field,))
 
 
+def _named_arguments(operator: Any) -> dict[str, Any]:
+    """A Python task's arguments by parameter name (positional ones bound to their names too)."""
+    named = dict(getattr(operator, "op_kwargs", None) or {})
+    function = getattr(operator, "python_callable", None)
+    op_args = getattr(operator, "op_args", None) or ()
+    if function is not None and op_args:
+        try:
+            names = callable_facts(function).names
+        except (TypeError, ValueError):
+            return named
+        for name, value in zip(names, op_args, strict=False):
+            named.setdefault(name, value)
+    return named
+
+
 def render_map_index(
     operator: Any, context: Mapping[str, Any], *, jinja_env: jinja2.Environment | None = None
 ) -> str | None:
@@ -182,7 +198,7 @@ def render_map_index(
         return None
     env = jinja_env or get_template_env(getattr(operator, "dag", None))
     render_context = dict(context)
-    for name, value in (getattr(operator, "op_kwargs", None) or {}).items():
+    for name, value in _named_arguments(operator).items():
         render_context.setdefault(name, value)
     rendered = _Renderer(operator, env, render_context, "map_index_template", frozenset()).render_string(template)
     return str(rendered)[:MAX_RENDERED_MAP_INDEX]

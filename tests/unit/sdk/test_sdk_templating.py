@@ -199,3 +199,20 @@ def test_map_index_template_is_truncated_to_250_characters() -> None:
         BashOperator.partial(task_id="b", map_index_template="{{ 'x' * 300 }}").expand(bash_command=["true"])
     name = render_map_index(prepared(dag, "b", 0), context(0))
     assert name == "x" * 250
+
+
+def test_map_index_template_sees_positional_arguments_in_a_mapped_group() -> None:
+    from dagmap import task_group
+
+    @task(map_index_template="item {{ n }}")
+    def inner(n: int) -> int:
+        return n
+
+    @task_group
+    def group(n: int) -> None:
+        inner(n)
+
+    with DAG("d", schedule=None) as dag:
+        group.expand(n=[7, 8])
+    operator = prepared(dag, "group.inner", 1)
+    assert render_map_index(operator, context(1)) == "item 8"

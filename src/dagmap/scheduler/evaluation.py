@@ -84,7 +84,7 @@ def evaluate_run(
             if changes is not None:
                 decisions.changes.extend(changes)
                 continue
-        upstream, setup = _task_level(spec, view, task.upstream_task_ids)
+        upstream, setup = upstream_states(spec, view, task.upstream_task_ids)
         decision = _decide(task, UpstreamCounts.from_states(upstream, setup), past_ok, decisions)
         if decision is Decision.RUN and unexpanded(task, task_view):
             decision = Decision.WAIT
@@ -101,7 +101,8 @@ def _decide(task: TaskSpec, counts: UpstreamCounts, past_ok: Mapping[str, bool],
     return decision
 
 
-def _task_level(spec: DagSpec, view: RunView, upstream_ids: Sequence[str]) -> tuple[Counter[State], Counter[State]]:
+def upstream_states(spec: DagSpec, view: RunView, upstream_ids: Sequence[str]) -> tuple[Counter[State], Counter[State]]:
+    """States of every instance of these upstream tasks, and of those that are setup tasks."""
     states: Counter[State] = Counter()
     setup: Counter[State] = Counter()
     for upstream_id in upstream_ids:
@@ -140,7 +141,7 @@ def _per_index(
             others.append(upstream_id)
             continue
         flat.append((upstream_id, max(upstream_count // prefixes, 1), max(count // prefixes, 1)))
-    base, base_setup = _task_level(spec, view, others)
+    base, base_setup = upstream_states(spec, view, others)
     by_prefix: dict[str, dict[int, Counter[State]]] = {}
     for upstream_id, per_prefix, _ in flat:
         grouped: dict[int, Counter[State]] = {}

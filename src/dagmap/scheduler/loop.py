@@ -67,12 +67,13 @@ class SchedulerLoop:
         sleep: Callable[[float], None] = time.sleep,
         max_tis_per_query: int = 512,
         name: str = "scheduler",
+        enforce_limits: bool = True,
     ) -> None:
         self.executor = executor
         self._sessions = session_factory or db.session_factory(url)
         self._clock = clock
         self._sleep = sleep
-        self._submitter = Submitter(name, max_tis_per_query)
+        self._submitter = Submitter(name, max_tis_per_query, enforce_limits=enforce_limits)
         self._planner = RunPlanner()
         self._started = False
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dagmap.model.spec import DagSpec, XComInput
+from dagmap.model.spec import DagSpec, TaskSpec, XComInput
+from dagmap.scheduler.dependencies import Decision, UpstreamCounts, evaluate
+from dagmap.scheduler.evaluation import unexpanded, upstream_states
 from dagmap.scheduler.expansion import LengthLookup, expansion_inputs, task_instance_count
 from dagmap.scheduler.views import RunView
 from dagmap.states import TaskInstanceState
@@ -119,10 +121,19 @@ def plan_mapping(spec: DagSpec, view: RunView, lengths: RunLengths) -> MappingPl
         target = task_instance_count(spec, task, lookup)
         if target is None:
             continue
+        if not task.mapped_group_ids and unexpanded(task, view.task(task_id)) and not _may_run(spec, view, task):
+            # As in Airflow, a placeholder expands only once its trigger rule lets it run; a skipped or
+            # upstream_failed verdict then applies to the one placeholder, not to n instances.
+            continue
         reconcile = _reconcile(task_id, target, view)
         if reconcile is not None:
             plan.reconciles.append(reconcile)
     return plan
+
+
+def _may_run(spec: DagSpec, view: RunView, task: TaskSpec) -> bool:
+    upstream, setup = upstream_states(spec, view, task.upstream_task_ids)
+    return evaluate(task.trigger_rule, UpstreamCounts.from_states(upstream, setup)) is Decision.RUN
 
 
 def _reconcile(task_id: str, target: int, view: RunView) -> Reconcile | None:

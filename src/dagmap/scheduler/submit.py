@@ -8,6 +8,7 @@ starve the instances behind them in the window.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,9 @@ class Submitter:
 
     name: str
     max_per_step: int = 512
+    enforce_limits: bool = True
+    """False for ``dags test``: instances run one at a time in-process, so concurrency limits and pools
+    cannot be exceeded and only slow the run down (Airflow's ``dag.test()`` ignores them too)."""
     unknown_pools: set[str] = field(default_factory=set)
     _warned: set[object] = field(default_factory=set)
 
@@ -65,12 +69,15 @@ class Submitter:
                 if task.max_active_tis_per_dag is not None or task.max_active_tis_per_dagrun is not None
             },
         )
+        if not self.enforce_limits:
+            unlimited = {name: sys.maxsize for name in slots}
+            limits = Limits(executor_slots=executor_slots, pool_open_slots=unlimited)
         capped = _capped(limits, occupancy)
         rows = scheduling.scheduled_candidates(
             session,
             runs,
             limit=min(executor_slots, self.max_per_step),
-            exclude_pools={name for name, s in slots.items() if s.open <= 0} | self.unknown_pools,
+            exclude_pools={name for name, open_ in limits.pool_open_slots.items() if open_ <= 0} | self.unknown_pools,
             exclude_runs=capped.runs,
             exclude_tasks=capped.tasks,
             exclude_run_tasks=capped.run_tasks,

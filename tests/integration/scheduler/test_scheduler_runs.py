@@ -54,6 +54,24 @@ def test_mapped_over_an_upstream_result(scenario, specs) -> None:  # type: ignor
     assert result["reduce"] == ["success"]
 
 
+def test_one_failed_mapped_upstream_fails_the_unexpanded_downstream_as_a_whole(scenario, specs) -> None:  # type: ignore[no-untyped-def]
+    spec = specs.dag(
+        "d",
+        specs.task("m", expand=specs.literal(3)),
+        specs.task("strict", "m", expand=specs.over("m")),
+        specs.task("lenient", "m", expand=specs.over("m"), trigger_rule="all_done"),
+        specs.task("reduce", "m", trigger_rule="all_done"),
+    )
+    s = scenario(spec, {"m": Behaviour(fails=lambda i, t: i == 1)})
+    assert s.run() is FAILED
+    assert states(s.sessions, "d", "r1") == {
+        "m": ["success", "failed", "success"],
+        "strict": ["upstream_failed"],  # one placeholder, never expanded
+        "lenient": ["success", "success"],  # expanded over the two values pushed
+        "reduce": ["success"],
+    }
+
+
 def test_zero_length_skips_the_mapped_task_and_downstream_follows_its_rule(scenario, specs) -> None:  # type: ignore[no-untyped-def]
     spec = specs.dag(
         "d",

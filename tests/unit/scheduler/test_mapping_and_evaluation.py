@@ -85,7 +85,9 @@ def test_mapped_upstream_length_is_the_number_of_pushes_once_all_are_done() -> N
     lit = TaskSpec(
         task_id="lit", operator="X", expand=ExpandSpec(kind="product", arguments=(("x", LiteralInput(length=3)),))
     )
-    down = TaskSpec(task_id="down", operator="X", upstream_task_ids=("lit",), expand=over("lit"))
+    down = TaskSpec(
+        task_id="down", operator="X", upstream_task_ids=("lit",), expand=over("lit"), trigger_rule="all_done"
+    )
     spec = dag(lit, down)
     lengths = RunLengths(pushed={("lit", "return_value"): 2})
     running = view(("lit", TI.SUCCESS, False, 2, 2), ("lit", TI.RUNNING, False, 1, 1), ("down", None, True, 1, -1))

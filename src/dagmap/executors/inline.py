@@ -9,9 +9,10 @@ import logging
 import sys
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from dagmap.executors.base import ExecutorEvent, Workload
+from dagmap.model.keys import TaskInstanceKey
 from dagmap.states import TaskInstanceState
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 RunWorkload = Callable[[Workload], TaskInstanceState | None]
 """Runs one workload and returns the state the try ended in; None when the instance was not startable
 (it changed meanwhile: nothing ran, so there is nothing to report)."""
+
+RunWorkloads = Callable[[list[Workload]], Mapping[TaskInstanceKey, TaskInstanceState | None]]
+"""Runs several workloads (starting and ending their tries in bulk); the state of each, as RunWorkload."""
 
 
 class InlineExecutor:
@@ -28,8 +32,17 @@ class InlineExecutor:
     a scheduler loop interleaves scheduling and running.
     """
 
-    def __init__(self, run: RunWorkload, *, max_per_heartbeat: int | None = None) -> None:
+    def __init__(
+        self,
+        run: RunWorkload | None = None,
+        *,
+        run_batch: RunWorkloads | None = None,
+        max_per_heartbeat: int | None = None,
+    ) -> None:
+        if (run is None) == (run_batch is None):
+            raise TypeError("give exactly one of run and run_batch")
         self._run = run
+        self._run_batch = run_batch
         self._max_per_heartbeat = max_per_heartbeat
         self._queue: deque[Workload] = deque()
         self._closed = False
@@ -54,6 +67,9 @@ class InlineExecutor:
     def heartbeat(self) -> list[ExecutorEvent]:
         events: list[ExecutorEvent] = []
         budget = len(self._queue) if self._max_per_heartbeat is None else self._max_per_heartbeat
+        if self._run_batch is not None:
+            batch = [self._queue.popleft() for _ in range(min(budget, len(self._queue)))]
+            return self._run_many(batch) if batch else events
         while self._queue and budget > 0:
             budget -= 1
             event = self._run_one(self._queue.popleft())
@@ -61,7 +77,20 @@ class InlineExecutor:
                 events.append(event)
         return events
 
+    def _run_many(self, batch: list[Workload]) -> list[ExecutorEvent]:
+        assert self._run_batch is not None
+        try:
+            states = self._run_batch(batch)
+        except Exception:  # the runner records task failures itself; this is the runner itself breaking
+            log.exception("running a batch of %d workloads failed outside the tasks", len(batch))
+            info = traceback.format_exc(limit=20)
+            return [ExecutorEvent(w.key, TaskInstanceState.FAILED, info) for w in batch]
+        return [
+            ExecutorEvent(w.key, TaskInstanceState(state)) for w in batch if (state := states.get(w.key)) is not None
+        ]
+
     def _run_one(self, workload: Workload) -> ExecutorEvent | None:
+        assert self._run is not None
         try:
             state = self._run(workload)
         except Exception:  # the runner records task failures itself; this is the runner itself breaking

@@ -8,14 +8,33 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dagmap.scheduler.run_state import ACTIVE_STATES
 from dagmap.states import FINISHED_STATES, TaskInstanceState
-from dagmap.store.queries.scheduling import StateCount
 
 RunKey = tuple[str, str]
 State = TaskInstanceState | None
 REMOVED = TaskInstanceState.REMOVED
+
+
+class StateCount(Protocol):
+    """One row of the grouped count (``store.queries.scheduling.StateCount``)."""
+
+    @property
+    def dag_id(self) -> str: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def state(self) -> TaskInstanceState | None: ...
+    @property
+    def placeholder(self) -> bool: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def max_index(self) -> int: ...
 
 
 @dataclass

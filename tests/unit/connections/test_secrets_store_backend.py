@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from dagmap.config import reset_settings
 from dagmap.connections import Connection, InMemorySecretsBackend, Variable, crypto, set_secrets_backends
-from dagmap.connections.store_backend import MetadataStoreSecretsBackend
+from dagmap.connections.store_backend import MetadataStoreSecretsBackend, StoredVariable
 from dagmap.errors import SecretsConfigurationError
 from dagmap.store.db import dispose_engines, migrate
 
@@ -132,3 +132,23 @@ def test_writable_backend_contract(writable: MetadataStoreSecretsBackend) -> Non
     assert writable.get_variable("k") is None
     assert writable.delete_connection("c") is True
     assert writable.get_connection("c") is None
+
+
+def test_add_connection_keeps_an_existing_one(database: str, fernet_key: str) -> None:
+    backend = MetadataStoreSecretsBackend(database)
+    assert backend.add_connection(Connection("c", "http", host="first", password="pw1")) is True
+    assert backend.add_connection(Connection("c", "http", host="second", password="pw2")) is False
+    assert backend.get_connection("c") == Connection("c", "http", host="first", password="pw1")
+
+
+def test_lists_decrypt_in_id_order(database: str, fernet_key: str) -> None:
+    backend = MetadataStoreSecretsBackend(database)
+    backend.set_connection(Connection("b", "http", password="pw", extra={"token": "t"}, description="second"))
+    backend.set_connection(Connection("a", "postgres", host="h"))
+    backend.set_variable("y", "why", "a description")
+    backend.set_variable("x", "ex")
+    assert backend.list_connections() == [
+        Connection("a", "postgres", host="h"),
+        Connection("b", "http", password="pw", extra={"token": "t"}, description="second"),
+    ]
+    assert backend.list_variables() == [StoredVariable("x", "ex"), StoredVariable("y", "why", "a description")]

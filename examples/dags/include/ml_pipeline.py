@@ -96,11 +96,21 @@ def _artifact_location(uri: str) -> str | None:
     return (database.resolve().parent / "mlartifacts").as_uri()
 
 
-def setup_mlflow(experiment_name: str = EXPERIMENT_NAME) -> str:
-    """Point MLflow at :func:`tracking_uri`, create the experiment if needed, and return its id."""
-    # This example sends nothing anywhere; MLFLOW_DISABLE_TELEMETRY=false in the environment opts back in.
+def _mlflow() -> Any:
+    """The ``mlflow`` module, imported with its usage telemetry off unless the environment says otherwise.
+
+    This example sends nothing anywhere; ``MLFLOW_DISABLE_TELEMETRY=false`` opts back in. The variable must be
+    set before the first ``import mlflow``, which starts the telemetry client.
+    """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
+
+    return mlflow
+
+
+def setup_mlflow(experiment_name: str = EXPERIMENT_NAME) -> str:
+    """Point MLflow at :func:`tracking_uri`, create the experiment if needed, and return its id."""
+    mlflow = _mlflow()
     from mlflow.exceptions import MlflowException
 
     uri = tracking_uri()
@@ -120,8 +130,9 @@ def setup_mlflow(experiment_name: str = EXPERIMENT_NAME) -> str:
 def _log_model(model_type: str, estimator: Any, X_train: pd.DataFrame) -> str:
     """Log the fitted estimator in the flavour that knows it (skops files, not pickles); return its model URI."""
     import lightgbm
-    import mlflow
     import sklearn
+
+    mlflow = _mlflow()
     from mlflow.models import infer_signature
 
     signature = infer_signature(X_train, estimator.predict(X_train))
@@ -148,7 +159,7 @@ def train(
 
     Returns plain data for XCom: model type, MLflow run id and model URI, best parameters and scores.
     """
-    import mlflow
+    mlflow = _mlflow()
     from sklearn.model_selection import GridSearchCV, train_test_split
 
     from include import metrics

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -152,6 +153,19 @@ def test_tracking_uri_defaults_to_sqlite_in_dagmap_home(dagmap_home: Path, monke
     assert uri == f"sqlite:///{dagmap_home / 'mlflow.db'}"
     assert ml_pipeline._artifact_location(uri) == (dagmap_home / "mlartifacts").resolve().as_uri()
     assert ml_pipeline._artifact_location("http://127.0.0.1:5000") is None
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "true"), ("false", "false")])
+def test_mlflow_telemetry_is_off_unless_the_environment_opts_in(
+    preset: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if preset is None:
+        monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "unset")  # so that teardown restores the original state
+        monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY")
+    else:
+        monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", preset)
+    ml_pipeline._mlflow()
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == expected
 
 
 @pytest.mark.parametrize("model_type", ["lgbm", "log_reg"])

@@ -26,6 +26,9 @@ class RunInfo:
 @dataclass
 class TryOutcome:
     state: TaskInstanceState
+    try_number: int = 0
+    start_date: datetime | None = None
+    end_date: datetime | None = None
     error: str | None = None
     xcoms: list[tuple[str, str]] = field(default_factory=list)
     """``(key, stored text)`` pairs, already serialized."""

@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,8 @@ from dagmap.errors import (
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.client import RuntimeClient
 from dagmap.runner.context import RuntimeTaskInstance, build_context
-from dagmap.runner.logs import capture_task_log, log_path, task_logger
+from dagmap.runner.logs import capture_task_log, log_path_text, task_logger
+from dagmap.runner.logs import drain as drain_logs
 from dagmap.runner.outcome import TryOutcome
 from dagmap.runner.task_view import TaskView, task_view
 from dagmap.states import TaskInstanceState
@@ -58,25 +59,68 @@ def run_task_instance(
     key: TaskInstanceKey, *, dag: Any, client: RuntimeClient, log_folder: Path
 ) -> TaskInstanceState | None:
     """Run the next try of ``key``. Returns its final state, or None if the instance was not startable."""
-    started = client.start(key)
-    if started is None:
-        return None
-    path = log_path(log_folder, *key, started.try_number)
-    view = task_view(dag, key.task_id)
+    return run_task_instances([key], dag_for=lambda _key: dag, client=client, log_folder=log_folder).get(key)
+
+
+def run_task_instances(
+    keys: Sequence[TaskInstanceKey],
+    *,
+    dag_for: Callable[[TaskInstanceKey], Any],
+    client: RuntimeClient,
+    log_folder: Path,
+    on_finish: Callable[[TaskInstanceKey, TaskInstanceState], None] | None = None,
+) -> dict[TaskInstanceKey, TaskInstanceState | None]:
+    """Run the next try of each key, one after another, starting and ending them in bulk.
+
+    Instances that are not startable (finished, cleared, running elsewhere) map to None. The tries of a batch
+    are recorded together when the last one ends, so a batch should take seconds, not hours.
+    """
+    started = client.start_many(keys)
+    results: list[tuple[TaskInstanceKey, TryOutcome]] = []
+    for key in keys:
+        begun = started.get(key)
+        if begun is None:
+            continue
+        outcome = _run_started(key, begun.try_number, begun.max_tries, dag_for, client, log_folder)
+        results.append((key, outcome))
+    drain_logs()  # a try is recorded as ended only once its log is on disk
+    if results:
+        client.finish_many(results)
+    states: dict[TaskInstanceKey, TaskInstanceState | None] = dict.fromkeys(keys)
+    for key, outcome in results:
+        states[key] = outcome.state
+        if on_finish is not None:
+            on_finish(key, outcome.state)
+    return states
+
+
+def _run_started(
+    key: TaskInstanceKey,
+    try_number: int,
+    max_tries: int,
+    dag_for: Callable[[TaskInstanceKey], Any],
+    client: RuntimeClient,
+    log_folder: Path,
+) -> TryOutcome:
+    path = log_path_text(str(log_folder), *key, try_number)
+    started_at = datetime.now(UTC)
     with capture_task_log(path):
-        task_logger.info("Starting %s, try %d of %d", _describe(key), started.try_number, started.max_tries + 1)
-        outcome = _execute(
-            key,
-            dag=dag,
-            view=view,
-            client=client,
-            try_number=started.try_number,
-            max_tries=started.max_tries,
-            log_file=str(path),
-        )
+        task_logger.info("Starting %s, try %d of %d", _describe(key), try_number, max_tries + 1)
+        try:
+            dag = dag_for(key)
+            view = task_view(dag, key.task_id)
+        except Exception as error:  # the DAG file changed or broke since the instance was queued
+            task_logger.error("Could not load the task: %s", error)
+            outcome = TryOutcome(state=TaskInstanceState.FAILED, error=_error_text(error))
+        else:
+            outcome = _execute(
+                key, dag=dag, view=view, client=client, try_number=try_number, max_tries=max_tries, log_file=path
+            )
         task_logger.info("%s finished: %s", _describe(key), outcome.state.value)
-    client.finish(key, outcome)
-    return outcome.state
+    outcome.try_number = try_number
+    outcome.start_date = started_at
+    outcome.end_date = datetime.now(UTC)
+    return outcome
 
 
 def _describe(key: TaskInstanceKey) -> str:

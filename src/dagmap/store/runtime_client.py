@@ -6,6 +6,7 @@ import os
 import socket
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,8 +16,8 @@ from dagmap.errors import DagRunNotFound, XComNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.outcome import RunInfo, StartedTry, TryOutcome
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
-from dagmap.store.queries import rendered as rendered_queries
 from dagmap.store.queries import task_instances as ti_queries
+from dagmap.store.queries import tries
 from dagmap.store.queries import xcom as xcom_queries
 from dagmap.xcom.backends import XComStorage
 from dagmap.xcom.sequence import LazyXComSequence
@@ -37,38 +38,61 @@ class DirectRuntimeClient:
         self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
 
-    # --- the life of one try -----------------------------------------------------------------------------
+    # --- the life of tries -------------------------------------------------------------------------------
+    @property
+    def hostname(self) -> str:
+        return self._hostname
+
     def start(self, key: TaskInstanceKey) -> StartedTry | None:
+        return self.start_many([key]).get(key)
+
+    def start_many(self, keys: Sequence[TaskInstanceKey]) -> dict[TaskInstanceKey, StartedTry]:
         with self._sessions.begin() as session:
-            started = ti_queries.start_try(session, key, hostname=self._hostname, pid=os.getpid())
-            if started is None:
-                return None
-            xcom_queries.delete_for_instance(session, **key._asdict())
-            return StartedTry(try_number=started.try_number, max_tries=started.max_tries)
+            started = tries.start_tries(session, keys, hostname=self._hostname, pid=os.getpid())
+        return {key: StartedTry(s.try_number, s.max_tries) for key, s in started.items()}
 
     def finish(self, key: TaskInstanceKey, outcome: TryOutcome) -> None:
-        with self._sessions.begin() as session:
-            if outcome.xcoms:
-                xcom_queries.push(session, **key._asdict(), items=outcome.xcoms)
-            if outcome.task_map is not None:
-                length, keys = outcome.task_map
-                ti_queries.record_task_map(session, key, length=length, keys=keys)
-            if outcome.rendered_fields is not None:
-                rendered_queries.save(session, **key._asdict(), fields=outcome.rendered_fields)
-            ti_queries.finish_try(
-                session,
-                key,
+        self.finish_many([(key, outcome)])
+
+    def finish_many(self, results: Sequence[tuple[TaskInstanceKey, TryOutcome]]) -> None:
+        """End many tries in one transaction: states, history, XCom, rendered fields, task_map, skips."""
+        ended = [
+            tries.EndedTry(
+                key=key,
                 state=outcome.state,
+                try_number=outcome.try_number,
+                start_date=outcome.start_date,
+                end_date=outcome.end_date or datetime.now(UTC),
+                hostname=self._hostname,
                 error=outcome.error,
                 next_retry_at=outcome.next_retry_at,
                 rendered_map_index=outcome.rendered_map_index,
             )
-            if outcome.skip_downstream:
-                ti_queries.skip_tasks(session, key.dag_id, key.run_id, outcome.skip_downstream)
-            if outcome.skip_downstream_same_index:
-                ti_queries.skip_tasks(
-                    session, key.dag_id, key.run_id, outcome.skip_downstream_same_index, map_index=key.map_index
-                )
+            for key, outcome in results
+        ]
+        now = datetime.now(UTC)
+        with self._sessions.begin() as session:
+            done = set(tries.end_tries(session, ended))
+            xcom_rows: list[dict[str, Any]] = []
+            rendered_rows: list[dict[str, Any]] = []
+            for key, outcome in results:
+                if key not in done:
+                    continue
+                where = key._asdict()
+                xcom_rows.extend({**where, "key": k, "value": v, "timestamp": now} for k, v in outcome.xcoms)
+                if outcome.rendered_fields is not None:
+                    rendered_rows.append({**where, "rendered_fields": outcome.rendered_fields})
+                if outcome.task_map is not None:
+                    length, keys = outcome.task_map
+                    ti_queries.record_task_map(session, key, length=length, keys=keys)
+                if outcome.skip_downstream:
+                    ti_queries.skip_tasks(session, key.dag_id, key.run_id, outcome.skip_downstream)
+                if outcome.skip_downstream_same_index:
+                    ti_queries.skip_tasks(
+                        session, key.dag_id, key.run_id, outcome.skip_downstream_same_index, map_index=key.map_index
+                    )
+            tries.insert_xcoms(session, xcom_rows)
+            tries.insert_rendered(session, rendered_rows)
 
     def heartbeat(self, key: TaskInstanceKey) -> bool:
         with self._sessions.begin() as session:

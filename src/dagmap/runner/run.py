@@ -165,6 +165,8 @@ def _execute(
             operator = prepare_task_for_run(task, map_index=key.map_index, xcom=_ClientXComSource(client, *key[:2]))
             context["task"] = operator
             ti.task = operator
+            if view.maps_params:
+                context["params"] = view.resolve_params(info.conf, operator)
             render_template_fields(operator, context, jinja_env=view.jinja_env)
             outcome.rendered_fields = view.rendered_fields(operator)
             with _timeout(operator.execution_timeout, key):

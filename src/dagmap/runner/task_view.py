@@ -53,6 +53,11 @@ class TaskView:
         self.feeds_mapping = spec.feeds_mapping
         self.mapped_task_ids = dag_view.mapped_task_ids
         self.max_map_length = get_settings().core.max_map_length
+        expand = spec.expand
+        self.maps_params = expand is not None and (
+            expand.kind == "list_of_dicts" or any(name == "params" for name, _ in expand.arguments)
+        )
+        """Instances may get params of their own from the expansion: rebuild the context's params for each."""
 
     @property
     def jinja_env(self) -> Any:
@@ -62,11 +67,11 @@ class TaskView:
     def macros(self) -> Any:
         return self.dag_view.macros
 
-    def resolve_params(self, conf: dict[str, Any]) -> dict[str, Any]:
+    def resolve_params(self, conf: dict[str, Any], operator: Any = None) -> dict[str, Any]:
         from dagmap.sdk.params import resolve_params
 
         dag_params = getattr(self.dag_view.dag, "params", None) or {}
-        return resolve_params(dag_params, conf, task_params=getattr(self.task, "params", None))
+        return resolve_params(dag_params, conf, task_params=getattr(operator or self.task, "params", None))
 
     def rendered_fields(self, operator: Any) -> dict[str, Any]:
         from dagmap.connections.masking import redact

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +150,27 @@ def build_report(dag_id: str, run_id: str, client: DirectRuntimeClient) -> RunRe
 
 
 def _jsonable(value: Any) -> Any:
-    """Plain JSON for the CLI: typed values (dates, DataFrames, ...) fall back to their string form."""
+    """Plain JSON for people and scripts: dates as ISO text, sets and tuples as lists, data frames and arrays
+    summarized (shape, columns, first rows) rather than dumped whole."""
     try:
-        json.dumps(value)
-        return value
+        return json.loads(json.dumps(value, default=_display))
     except (TypeError, ValueError):
-        return json.loads(json.dumps(value, default=str))
+        return repr(value)
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if kind in ("pandas.DataFrame", "pandas.core.frame.DataFrame"):
+        head = json.loads(value.head(5).to_json(orient="records", date_format="iso"))
+        columns = [str(column) for column in value.columns]
+        return {"type": "DataFrame", "shape": list(value.shape), "columns": columns, "head": head}
+    if hasattr(value, "shape") and hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist() if getattr(value, "size", 0) <= 100 else {"type": kind, "shape": list(value.shape)}
+    return str(value)
 
 
 __all__ = ["DagFileError", "DagNotFound", "RunReport", "run_dag_test"]

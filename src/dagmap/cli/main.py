@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 from dagmap.cli.celery_cmd import celery_app
+from dagmap.cli.connections_cmd import connections_app
+from dagmap.cli.variables_cmd import variables_app
 from dagmap.errors import DagmapError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="dagmap: workflows with dynamic task mapping.")
@@ -22,6 +24,8 @@ app.add_typer(dags_app, name="dags")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(db_app, name="db")
 app.add_typer(celery_app, name="celery")
+app.add_typer(connections_app, name="connections")
+app.add_typer(variables_app, name="variables")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -81,6 +81,11 @@ class MetadataStoreSecretsBackend:
         with self._session() as session:
             return queries.variable_keys(session)
 
+    def connection_types(self) -> list[tuple[str, str]]:
+        """``(conn_id, conn_type)`` of every stored connection, by id; decrypts nothing (needs no key)."""
+        with self._session() as session:
+            return [(row.conn_id, row.conn_type) for row in queries.list_connections(session)]
+
     def list_connections(self) -> list[Connection]:
         """Every stored connection, decrypted, by ``conn_id``."""
         with self._session() as session:

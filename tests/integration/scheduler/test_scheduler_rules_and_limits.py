@@ -66,6 +66,15 @@ def test_pools_and_concurrency_limits_hold_at_every_heartbeat(scenario, specs, s
     assert next(task for task, _, _ in s.runner.ran if task in ("heavy", "light")) == "heavy"
 
 
+def test_limits_can_be_switched_off_for_dags_test(scenario, specs, sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        pools.set_pool(session, "p", 1)
+    spec = specs.dag("d", specs.task("m", pool="p", expand=specs.literal(6), max_active_tis_per_dagrun=2))
+    s = scenario(spec, executor=lambda runner: CountingExecutor(runner, sessions), enforce_limits=False)
+    assert s.run() is DagRunState.SUCCESS
+    assert max(beat.get("p", 0) for beat in s.loop.executor.per_pool) == 6  # everything at once
+
+
 def test_max_active_tasks_per_run(scenario, specs, sessions) -> None:  # type: ignore[no-untyped-def]
     spec = specs.dag("d", specs.task("m", expand=specs.literal(10)), max_active_tasks=4)
     s = scenario(spec, executor=lambda runner: CountingExecutor(runner, sessions))

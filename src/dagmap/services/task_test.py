@@ -36,7 +36,7 @@ def run_task_test(
     dags_folder: Path | None = None,
 ) -> TaskTestResult:
     from dagmap.model.from_sdk import dag_to_spec
-    from dagmap.store.queries import dag_runs, serialized_dags, testing
+    from dagmap.store.queries import dag_runs, serialized_dags, tries
     from dagmap.timetables import dagrun_id_for
 
     settings = get_settings()
@@ -61,11 +61,13 @@ def run_task_test(
                 run_type=DagRunType.MANUAL.value,
                 conf=conf or {},
             )
-        testing.make_runnable(session, key, spec.task(task_id))
+        task = spec.task(task_id)
+        _check_map_index(session, key, mapped=task.is_mapped)
+        tries.make_runnable(session, key, pool=task.pool, queue=task.queue, max_tries=task.retries)
     client = DirectRuntimeClient(sessions, xcom_storage_from_settings())
     state = run_task_instance(key, dag=dag, client=client, log_folder=settings.log_folder)
     with sessions() as session:
-        started = testing.try_number(session, key)
+        started = tries.try_number(session, key)
     try:
         value = client.get_xcom(key, "return_value")
     except Exception:
@@ -75,3 +77,29 @@ def run_task_test(
         return_value=value,
         log_path=log_path(settings.log_folder, *key, started),
     )
+
+
+def _check_map_index(session: Any, key: TaskInstanceKey, *, mapped: bool) -> None:
+    """Refuse a map index the run does not have, once the task's expansion is known."""
+    from dagmap.store.queries import task_instances
+
+    if not mapped:
+        if key.map_index != -1:
+            raise TaskNotFound("is not mapped: use --map-index -1", dag_id=key.dag_id, task_id=key.task_id)
+        return
+    indexes = {
+        row.map_index for row in task_instances.list_for_run(session, key.dag_id, key.run_id, task_id=key.task_id)
+    }
+    expanded = sorted(index for index in indexes if index >= 0)
+    if key.map_index == -1 and expanded:
+        raise TaskNotFound(
+            f"is mapped into {len(expanded)} instances: choose one with --map-index 0..{expanded[-1]}",
+            dag_id=key.dag_id,
+            task_id=key.task_id,
+        )
+    if key.map_index >= 0 and expanded and key.map_index not in indexes:
+        raise TaskNotFound(
+            f"has no map index {key.map_index} in run {key.run_id!r} (it has {len(expanded)}: 0..{expanded[-1]})",
+            dag_id=key.dag_id,
+            task_id=key.task_id,
+        )

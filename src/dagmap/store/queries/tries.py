@@ -210,3 +210,37 @@ def insert_xcoms(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 def insert_rendered(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(cast(Table, RenderedFieldsRow.__table__)), list(rows))
+
+
+def make_runnable(session: Session, key: TaskInstanceKey, *, pool: str, queue: str, max_tries: int) -> None:
+    """For ``tasks test``: the instance exists (a map index not expanded yet is created) and is scheduled.
+
+    Whatever its state, it is cleared (the one move legal from anywhere), then scheduled.
+    """
+    where = and_(
+        _TABLE.c.dag_id == key.dag_id,
+        _TABLE.c.run_id == key.run_id,
+        _TABLE.c.task_id == key.task_id,
+        _TABLE.c.map_index == key.map_index,
+    )
+    exists = session.execute(select(_TABLE.c.state).where(where)).one_or_none()
+    if exists is None:
+        session.execute(
+            insert(_TABLE).values(
+                **key._asdict(), state=None, try_number=0, max_tries=max_tries, pool=pool, queue=queue
+            )
+        )
+    session.execute(update(_TABLE).where(where).values(state=None, end_date=None, next_retry_at=None))
+    session.execute(
+        update(_TABLE).where(where, state_in(_TABLE.c.state, sources_for(S.SCHEDULED))).values(state=S.SCHEDULED.value)
+    )
+
+
+def try_number(session: Session, key: TaskInstanceKey) -> int:
+    where = and_(
+        _TABLE.c.dag_id == key.dag_id,
+        _TABLE.c.run_id == key.run_id,
+        _TABLE.c.task_id == key.task_id,
+        _TABLE.c.map_index == key.map_index,
+    )
+    return int(session.scalar(select(_TABLE.c.try_number).where(where)) or 0)

@@ -44,5 +44,10 @@ bench: venv
 demo-ml: venv
 	BIN=$(abspath $(BIN)) bash scripts/demo_ml.sh
 
+# The ELT example end to end against a throwaway moto S3 server and DuckDB warehouse, the same day run twice;
+# exits 0 only when rows, objects and totals check out.
+demo-elt: venv
+	BIN=$(abspath $(BIN)) bash scripts/demo_elt.sh
+
 clean:
 	rm -rf $(VENV) .dagmap-home .pytest_cache .mypy_cache .ruff_cache

@@ -54,12 +54,18 @@ class SecretsMasker:
         self._secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self.sensitive_names = frozenset(name.lower() for name in sensitive_names)
+        self._names: dict[str, bool] = {}
 
     def is_sensitive_name(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        lowered = name.lower()
-        return any(word in lowered for word in self.sensitive_names)
+        known = self._names.get(name)
+        if known is None:
+            lowered = name.lower()
+            known = any(word in lowered for word in self.sensitive_names)
+            if len(self._names) < 10_000:  # dict keys repeat across thousands of instances: remember them
+                self._names[name] = known
+        return known
 
     def add(self, secret: Any, name: str | None = None) -> None:
         """Register ``secret``: a string, or every string inside a mapping or sequence.

@@ -88,3 +88,16 @@ def test_tasks_test_refuses_a_map_index_the_run_does_not_have(db_url: str, map_i
     )  # fmt: skip
     assert code == 2
     assert message in err
+
+
+def test_db_migrate_and_reset(dagmap_home: Path) -> None:
+    code, out, _ = invoke("db", "migrate")
+    assert code == 0
+    assert "database ready" in out
+    assert (dagmap_home / "dagmap.db").is_file()
+    assert invoke("dags", "test", "mapping_reducer", "--dags-folder", str(CORPUS))[0] == 0
+    code, out, _ = invoke("db", "reset", "--yes")
+    assert code == 0
+    code, out, _ = invoke("dags", "test", "mapping_reducer", "--dags-folder", str(CORPUS), "--json")
+    assert code == 0
+    assert json.loads(out)["state"] == "success"

@@ -179,3 +179,7 @@ class ScheduleError(DagDefinitionError):
 
 class ParamValidationError(DagmapError):
     """A DAG param is missing or does not match its schema."""
+
+
+class SchedulerAlreadyRunning(DagmapError):
+    """Another scheduler is already running on this database."""

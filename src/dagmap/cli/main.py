@@ -13,6 +13,7 @@ from rich.console import Console
 
 from dagmap.cli.celery_cmd import celery_app
 from dagmap.cli.connections_cmd import connections_app
+from dagmap.cli.scheduler_cmd import register as register_scheduler_commands
 from dagmap.cli.variables_cmd import variables_app
 from dagmap.errors import DagmapError
 
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(celery_app, name="celery")
 app.add_typer(connections_app, name="connections")
 app.add_typer(variables_app, name="variables")
+register_scheduler_commands(app)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -68,8 +68,12 @@ class SchedulerLoop:
         max_tis_per_query: int = 512,
         name: str = "scheduler",
         enforce_limits: bool = True,
+        select_runs: Callable[[Session], list[DagRunRow]] | None = None,
     ) -> None:
+        """``select_runs`` picks the runs a step without ``run_ids`` works on (default: every queued or running
+        run); the scheduler service passes a bounded, row-locking selection (``dags.runs_to_examine``)."""
         self.executor = executor
+        self._select_runs = select_runs
         self._sessions = session_factory or db.session_factory(url)
         self._clock = clock
         self._sleep = sleep
@@ -114,7 +118,7 @@ class SchedulerLoop:
 
     def _load_runs(self, session: Session, run_ids: Collection[RunKey] | None) -> list[DagRunRow]:
         if run_ids is None:
-            return dag_runs.active_runs(session)
+            return self._select_runs(session) if self._select_runs else dag_runs.active_runs(session)
         found = dag_runs.find_dag_runs(session, run_ids)
         missing = set(run_ids) - {(r.dag_id, r.run_id) for r in found}
         if missing:
@@ -155,6 +159,22 @@ class SchedulerLoop:
             run.state = DagRunState.FAILED.value
             result.finished += 1
         return kept
+
+    @property
+    def queued_by(self) -> str:
+        """What this loop writes into ``task_instance.queued_by`` (the scheduler service: its job id)."""
+        return self._submitter.name
+
+    @queued_by.setter
+    def queued_by(self, name: str) -> None:
+        self._submitter.name = name
+
+    def handle_events(self, events: list[ExecutorEvent]) -> None:
+        """React to executor events outside a step, in a transaction of their own (events collected while
+        the executor ends, and instances the scheduler service found lost: no heartbeat)."""
+        if events:
+            with self._sessions.begin() as session:
+                self._handle_events(session, events, {}, self._clock())
 
     # --- after the executor's heartbeat -----------------------------------------------------------------
     def _handle_events(

@@ -1,0 +1,143 @@
+"""The scheduler service's shell around runs and instances it did not decide in a step: scheduled runs created
+from timetables, instances orphaned by a dead scheduler or stuck in ``queued`` sent back to ``scheduled``,
+and running instances without a recent heartbeat found (the caller fails them as lost).
+
+Each function works inside the caller's transaction and issues a bounded number of statements.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from dagmap.errors import DagRunAlreadyExists
+from dagmap.model.keys import TaskInstanceKey
+from dagmap.scheduler.run_creation import next_run, plan_runs
+from dagmap.states import DagRunState, DagRunType, TaskInstanceState
+from dagmap.store.queries import Session, dag_runs, dags, jobs, serialized_dags, task_instances
+from dagmap.store.queries._sql import to_ranges
+from dagmap.timetables import DagRunInfo, DataInterval, dagrun_id_for
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+"""Instances one health check moves at most (the next check takes the rest)."""
+DAGS_PER_LOOP = 64
+"""DAGs whose due runs one loop creates at most."""
+
+
+def _fields(info: DagRunInfo | None) -> dags.NextDagRun:
+    if info is None:
+        return dags.NO_NEXT_RUN
+    data = info.data_interval
+    return dags.NextDagRun(info.logical_date, data.start, data.end, info.run_after)
+
+
+def create_due_runs(session: Session, now: datetime, *, limit: int = DAGS_PER_LOOP) -> int:
+    """Scheduled runs for every active, unpaused DAG whose next run is due and that is below
+    ``max_active_runs``; advances their ``next_dagrun*`` fields. Returns how many runs were created."""
+    dag_ids = dags.due_dag_ids(session, now, limit=limit)
+    if not dag_ids:
+        return 0
+    specs = serialized_dags.load_many(session, dag_ids)
+    active = dags.active_run_counts(session, dag_ids)
+    last = dags.last_automated_intervals(session, dag_ids)
+    created = 0
+    upcoming: dict[str, dags.NextDagRun] = {}
+    for dag_id in dag_ids:
+        spec = specs.get(dag_id)
+        if spec is None:
+            upcoming[dag_id] = dags.NO_NEXT_RUN
+            continue
+        previous = DataInterval(*last[dag_id]) if dag_id in last else None
+        plan = plan_runs(spec, previous, active=active.get(dag_id, 0), now=now)
+        for info in plan.create:
+            run_id = dagrun_id_for(DagRunType.SCHEDULED, info.logical_date)
+            try:
+                with session.begin_nested():
+                    dag_runs.create_dag_run(
+                        session,
+                        spec,
+                        run_id=run_id,
+                        logical_date=info.logical_date,
+                        data_interval=info.data_interval,
+                        run_type=DagRunType.SCHEDULED,
+                        state=DagRunState.QUEUED,
+                        run_after=info.run_after,
+                        now=now,
+                    )
+            except DagRunAlreadyExists:
+                log.info("run %s of %s already exists: not created again", run_id, dag_id)
+                continue
+            created += 1
+            log.info("created run %s of %s", run_id, dag_id)
+        upcoming[dag_id] = _fields(plan.next)
+    dags.set_next_dagruns(session, upcoming)
+    return created
+
+
+def next_dagruns(session: Session, dag_ids: Sequence[str], now: datetime) -> dict[str, dags.NextDagRun]:
+    """The next automated run of each (just parsed) DAG, after its latest scheduled or backfill run."""
+    specs = serialized_dags.load_many(session, dag_ids)
+    last = dags.last_automated_intervals(session, dag_ids)
+    found: dict[str, dags.NextDagRun] = {}
+    for dag_id, spec in specs.items():
+        previous = DataInterval(*last[dag_id]) if dag_id in last else None
+        found[dag_id] = _fields(next_run(spec, previous, now))
+    return found
+
+
+def _to_scheduled(session: Session, keys: Sequence[TaskInstanceKey], now: datetime) -> int:
+    """queued -> scheduled for these instances (guarded: those that started meanwhile stay as they are)."""
+    by_task: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for key in keys:
+        by_task[(key.dag_id, key.run_id, key.task_id)].append(key.map_index)
+    moved = 0
+    for (dag_id, run_id, task_id), indexes in sorted(by_task.items()):
+        moved += task_instances.set_states(
+            session,
+            dag_id,
+            run_id,
+            [task_id],
+            TaskInstanceState.SCHEDULED,
+            from_states=[TaskInstanceState.QUEUED],
+            ranges=to_ranges(indexes),
+            now=now,
+        )
+    return moved
+
+
+def reset_orphans(session: Session, now: datetime) -> int:
+    """Instances queued by schedulers that are no longer running go back to scheduled, to be queued again
+    (their executor's backlog died with them). Running instances are left to the heartbeat check."""
+    keys = jobs.orphaned_queued(session, limit=BATCH)
+    moved = _to_scheduled(session, keys, now)
+    if moved:
+        log.warning("%d instance(s) queued by a scheduler that is gone: scheduled again", moved)
+    return moved
+
+
+def reset_own_queued(session: Session, job_id: int, now: datetime) -> int:
+    """Instances this scheduler queued that its (terminated) executor will never run: scheduled again."""
+    total = 0
+    while keys := jobs.queued_by_job(session, job_id, limit=BATCH):
+        moved = _to_scheduled(session, keys, now)
+        total += moved
+        if moved < len(keys):
+            break
+    return total
+
+
+def requeue_stuck(session: Session, now: datetime, timeout: float) -> int:
+    """Instances queued longer than ``timeout`` seconds (no worker started them) go back to scheduled."""
+    keys = jobs.queued_before(session, now - timedelta(seconds=timeout), limit=BATCH)
+    moved = _to_scheduled(session, keys, now)
+    if moved:
+        log.warning("%d instance(s) queued for more than %gs (task_queued_timeout): scheduled again", moved, timeout)
+    return moved
+
+
+def without_heartbeat(session: Session, now: datetime, timeout: float) -> list[TaskInstanceKey]:
+    """Running instances whose last heartbeat is older than ``timeout`` seconds."""
+    return jobs.without_heartbeat(session, now - timedelta(seconds=timeout), limit=BATCH)

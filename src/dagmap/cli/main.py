@@ -192,5 +192,9 @@ def _hide_password(url: str) -> str:
     return display_url(url)
 
 
+# The run, task and pool management commands attach themselves to the apps above.
+from dagmap.cli import pools_cmd, runs_cmd, tasks_cmd  # noqa: E402, F401
+
+
 def main() -> None:
     app()

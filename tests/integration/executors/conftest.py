@@ -1,5 +1,5 @@
-"""Executor integration tests: the contract suite lives with the unit tests; make it importable here and in
-worker processes (which receive this process's ``sys.path``)."""
+"""Executor integration tests: the contract suite and the corpus' expect-block parser live with the unit
+tests; make them importable here and in worker processes (which receive this process's ``sys.path``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-CONTRACT_DIR = str(Path(__file__).resolve().parents[2] / "unit" / "executors")
-if CONTRACT_DIR not in sys.path:
-    sys.path.insert(0, CONTRACT_DIR)
+TESTS = Path(__file__).resolve().parents[2]
+for helpers in (TESTS / "unit" / "executors", TESTS / "unit" / "dag_processing"):  # contract; corpus expect blocks
+    if str(helpers) not in sys.path:
+        sys.path.insert(0, str(helpers))
 
 from celery_workers import CeleryWorkers  # noqa: E402  (after the path is set)
 

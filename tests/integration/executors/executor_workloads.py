@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from dagmap.executors.base import Workload
+from dagmap.model.keys import TaskInstanceKey
 from dagmap.states import TaskInstanceState
 
 LONG = 60.0
@@ -38,6 +40,10 @@ def behaving_runner(workload: Workload) -> TaskInstanceState | None:
         if redelivered:
             return None
         time.sleep(LONG)
+    elif kind == "wait":  # until the test opens the gate (a file named "gate"), bounded by LONG
+        gate, deadline = Path(workload.dag_fileloc) / "gate", time.monotonic() + LONG
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
     elif kind == "exit":  # the process vanishes without a word, as a segfault would
         os._exit(3)
     elif kind == "sysexit":
@@ -49,3 +55,8 @@ def behaving_runner(workload: Workload) -> TaskInstanceState | None:
     elif kind == "fail":
         return TaskInstanceState.FAILED
     return TaskInstanceState.SUCCESS
+
+
+def behaving_batch_runner(workloads: list[Workload]) -> Mapping[TaskInstanceKey, TaskInstanceState | None]:
+    """Runs a batch one by one with :func:`behaving_runner`; like the real batch runner, reports at the end."""
+    return {workload.key: behaving_runner(workload) for workload in workloads}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from executor_contract import ExecutorContract, MakeExecutor, RunWorkload, collect
-from executor_workloads import behaving_runner, deliveries, pid_file
+from executor_workloads import behaving_batch_runner, behaving_runner, deliveries, pid_file
 
 from dagmap.executors.base import Executor, Workload
 from dagmap.executors.local import LocalExecutor
@@ -59,6 +59,7 @@ def make_pool() -> Iterator[Callable[..., LocalExecutor]]:
     started: list[LocalExecutor] = []
 
     def make(parallelism: int = 2, **kwargs: object) -> LocalExecutor:
+        kwargs.setdefault("queue_depth", 0)
         executor = LocalExecutor(parallelism, behaving_runner, **kwargs)  # type: ignore[arg-type]
         executor.start()
         started.append(executor)
@@ -174,3 +175,27 @@ def test_terminate_kills_running_work_without_events(make_pool: Callable[..., Lo
     assert executor.heartbeat() == [] and not pid_file(tmp_path, "ok").exists()
     with pytest.raises(RuntimeError):
         executor.queue_workload(workload(tmp_path, "ok", 1))
+
+
+def test_a_worker_that_dies_in_a_batch_fails_every_try_of_the_batch(tmp_path: Path) -> None:
+    """Batches form only under load; the batch runner records its tries together at the end, so a worker
+    dying mid-batch leaves all of them unrecorded: each is reported, naming the batch."""
+    executor = LocalExecutor(1, run_batch=behaving_batch_runner, batch_size=3, queue_depth=8)
+    executor.start()
+    try:
+        executor.queue_workload(workload(tmp_path, "wait"))  # holds the only worker while the backlog builds
+        pid_of(tmp_path, "wait")
+        for task_id in ("ok_a", "exit", "ok_b"):
+            executor.queue_workload(workload(tmp_path, task_id))
+        (tmp_path / "gate").touch()
+        events = {e.key.task_id: e for e in collect(executor, 4)}
+        assert events["wait"].state is TaskInstanceState.SUCCESS
+        for task_id in ("ok_a", "exit", "ok_b"):
+            assert events[task_id].state is TaskInstanceState.FAILED
+            assert "worker died (exit code 3" in (events[task_id].info or "")
+            assert "a batch of 3 tries" in (events[task_id].info or "")
+        assert not deliveries(tmp_path, "ok_b")  # it never ran
+        executor.queue_workload(workload(tmp_path, "ok"))
+        assert [e.state for e in collect(executor, 1)] == [TaskInstanceState.SUCCESS]
+    finally:
+        executor.terminate()

@@ -1,0 +1,7 @@
+"""The LocalExecutor: long-lived worker processes on the scheduler's machine (pool.py: the scheduler's side,
+worker.py: what runs in each worker)."""
+
+from dagmap.executors.local.pool import LocalExecutor
+from dagmap.executors.local.worker import run_workloads
+
+__all__ = ["LocalExecutor", "run_workloads"]

@@ -72,6 +72,23 @@ with DAG("sleepy_worker", start_date=datetime(2024, 1, 1), schedule=None) as dag
     nap()
 '''
 
+NAPPING_DAG = '''
+"""Two mapped instances that take a second each."""
+import time
+from datetime import datetime
+
+from dagmap import DAG, task
+
+with DAG("napping", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+
+    @task
+    def nap(x: int) -> int:
+        time.sleep(1.0)
+        return x
+
+    nap.expand(x=[0, 1])
+'''
+
 
 def configure(monkeypatch: pytest.MonkeyPatch, home: Path, url: str) -> None:
     monkeypatch.setenv("DAGMAP_HOME", str(home))
@@ -173,6 +190,21 @@ def test_a_worker_that_dies_mid_task_fails_its_instance_and_the_run_goes_on(sqli
     assert run.state == "failed"
 
 
+def test_local_executor_workers_heartbeat_their_running_tries(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGMAP__SCHEDULER__HEARTBEAT_INTERVAL", "0.1")
+    reset_settings()
+    path = tmp_path / "napping.py"
+    path.write_text(NAPPING_DAG)
+    dag_id, run_id = run_to_end(LocalExecutor(2), sqlite_url, path)
+    with db.session_factory(sqlite_url)() as session:
+        rows = task_instances.list_for_run(session, dag_id, run_id)
+    for row in rows:
+        assert row.state == "success" and row.start_date and row.last_heartbeat_at
+        assert (row.last_heartbeat_at - row.start_date).total_seconds() >= 0.5, "beats while the try ran"
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("dag_id", ["mapping_reducer", "mapping_retries"])
 def test_local_executor_on_postgres_runs_corpus_dags(postgres_url: str, dag_id: str) -> None:
@@ -187,6 +219,7 @@ def celery_on_postgres(
         "DAGMAP__DATABASE__SQL_ALCHEMY_CONN": postgres_url,
         "DAGMAP__CORE__DAGS_FOLDER": str(CORPUS),
         "DAGMAP_TEST_PID_DIR": str(celery_workers.base),
+        "DAGMAP__SCHEDULER__HEARTBEAT_INTERVAL": "0.1",
     }
     worker = celery_workers.shared(request.param, None, ["default"], env=env)
 
@@ -219,6 +252,7 @@ def test_celery_pool_process_killed_mid_task_redelivers_and_the_try_is_left_to_t
     loop = SchedulerLoop(executor, url=postgres_url)
     try:
         step_until(loop, (dag_id, run_id), pid_file.exists, "the task to start")
+        step_until(loop, (dag_id, run_id), lambda: heartbeat_age(postgres_url, dag_id, run_id) > 0.3, "a heartbeat")
         victim = int(pid_file.read_text())
         os.kill(victim, signal.SIGKILL)
         events: list[int] = []
@@ -233,6 +267,15 @@ def test_celery_pool_process_killed_mid_task_redelivers_and_the_try_is_left_to_t
         [row] = task_instances.list_for_run(session, dag_id, run_id)
     assert (row.state, row.try_number, row.pid) == ("running", 1, victim)
     assert TaskInstanceKey(dag_id, run_id, "nap") == (row.dag_id, row.run_id, row.task_id, row.map_index)
+
+
+def heartbeat_age(url: str, dag_id: str, run_id: str) -> float:
+    """Seconds between the start of the run's only try and its latest heartbeat."""
+    with db.session_factory(url)() as session:
+        [row] = task_instances.list_for_run(session, dag_id, run_id)
+    if row.start_date is None or row.last_heartbeat_at is None:
+        return 0.0
+    return (row.last_heartbeat_at - row.start_date).total_seconds()
 
 
 def step_until(

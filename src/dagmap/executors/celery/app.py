@@ -71,11 +71,12 @@ def execute_workload(task: Task, message: dict[str, Any]) -> str | None:
 
 
 def runner() -> RunWorkload:
-    """What runs a workload in this worker: :func:`dagmap.runner.entry.run_workload` unless set otherwise."""
+    """What runs a workload in this worker: the real runner, heartbeating the try while it runs (so that the
+    scheduler can tell a long try from a dead worker), unless :func:`set_runner` chose another."""
     if _runner is None:
-        from dagmap.runner.entry import run_workload
+        from dagmap.runner.heartbeat import run_workload_with_heartbeat
 
-        return run_workload
+        return run_workload_with_heartbeat
     return _runner
 
 

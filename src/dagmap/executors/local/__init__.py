@@ -2,6 +2,6 @@
 worker.py: what runs in each worker)."""
 
 from dagmap.executors.local.pool import LocalExecutor
-from dagmap.executors.local.worker import run_workloads
+from dagmap.executors.local.worker import PRELOAD, run_workloads
 
-__all__ = ["LocalExecutor", "run_workloads"]
+__all__ = ["PRELOAD", "LocalExecutor", "run_workloads"]

@@ -18,24 +18,34 @@ from dagmap.states import TaskInstanceState
 RunWorkload = Callable[[Workload], TaskInstanceState | None]
 RunWorkloads = Callable[[list[Workload]], Mapping[TaskInstanceKey, TaskInstanceState | None]]
 """Runs several workloads, starting and ending their tries in bulk; the state of each (None: not started)."""
-PRELOAD = ("dagmap.executors.local.worker", "dagmap.runner.entry", "dagmap.runner.run", "dagmap.store.runtime_client")
+PRELOAD = (
+    "dagmap.executors.local.worker",
+    "dagmap.runner.entry",
+    "dagmap.runner.heartbeat",
+    "dagmap.runner.run",
+    "dagmap.store.runtime_client",
+)
 """Imported once by the fork server, so that a new or replacement worker starts in milliseconds."""
 
 
 def run_workloads(workloads: list[Workload]) -> Mapping[TaskInstanceKey, TaskInstanceState | None]:
-    """The default batch runner: :func:`dagmap.runner.run.run_task_instances` on the configured database."""
+    """The default batch runner: :func:`dagmap.runner.run.run_task_instances` on the configured database,
+    heartbeating the batch's tries while it runs (so that the scheduler can tell a long batch from a dead one)."""
     from dagmap.config import get_settings
     from dagmap.runner.entry import _client, load_dag
+    from dagmap.runner.heartbeat import heartbeating
     from dagmap.runner.run import run_task_instances
 
     settings = get_settings()
     files = {w.key: w.dag_fileloc for w in workloads}
-    return run_task_instances(
-        list(files),
-        dag_for=lambda key: load_dag(files[key], key.dag_id),
-        client=_client(settings.sql_alchemy_conn),
-        log_folder=settings.log_folder,
-    )
+    client = _client(settings.sql_alchemy_conn)
+    with heartbeating(client, list(files)):
+        return run_task_instances(
+            list(files),
+            dag_for=lambda key: load_dag(files[key], key.dag_id),
+            client=client,
+            log_folder=settings.log_folder,
+        )
 
 
 def worker_main(conn: Connection, bootstrap: bytes) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from dagmap.cli.main import app, out
-from dagmap.cli.runs_cmd import transaction
+from dagmap.cli.runs_cmd import table, transaction
 from dagmap.services.pools import PoolInfo
 
 pools_app = typer.Typer(no_args_is_help=True, help="Pools: named sets of slots that limit running instances.")
@@ -23,10 +23,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _table(pools: list[PoolInfo]) -> Table:
-    table = Table("pool", "slots", "occupied", "open", "description")
+    found = table("pool", "slots", "occupied", "open", "description")
     for pool in pools:
-        table.add_row(pool.name, str(pool.slots), str(pool.occupied), str(pool.open), pool.description or "")
-    return table
+        found.add_row(pool.name, str(pool.slots), str(pool.occupied), str(pool.open), pool.description or "")
+    return found
 
 
 @pools_app.command("set")

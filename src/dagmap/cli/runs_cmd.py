@@ -65,6 +65,14 @@ def folder(dags_folder: Path | None) -> Path:
     return dags_folder.expanduser().resolve() if dags_folder else get_settings().dags_folder
 
 
+def table(*columns: str) -> Table:
+    """A table whose cells wrap rather than being cut short in a narrow terminal."""
+    result = Table()
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    return result
+
+
 def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
@@ -297,9 +305,9 @@ def dags_list_runs(
 
 
 def _runs_table(runs: list[RunSummary]) -> Table:
-    table = Table("run_id", "state", "run_type", "logical_date", "start_date", "end_date")
+    found = table("run_id", "state", "run_type", "logical_date", "start_date", "end_date")
     for run in runs:
-        table.add_row(
+        found.add_row(
             run.run_id, run.state, run.run_type, iso(run.logical_date), iso(run.start_date), iso(run.end_date)
         )
-    return table
+    return found

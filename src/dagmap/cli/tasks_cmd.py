@@ -10,10 +10,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dagmap.cli.main import DagsFolder, err, out, parse_date, tasks_app
-from dagmap.cli.runs_cmd import fail, folder, iso, transaction, warn
+from dagmap.cli.runs_cmd import fail, folder, iso, table, transaction, warn
 from dagmap.services.tasks import ClearResult, Target
 from dagmap.store.queries import Session
 
@@ -137,9 +136,9 @@ def tasks_states_for_dag_run(dag_id: str, run_id: RunArgument, as_json: JsonOpti
     if as_json:
         sys.stdout.write(json.dumps([instance.to_json() for instance in instances]) + "\n")
         return
-    table = Table("task_id", "map_index", "state", "try_number", "start_date", "end_date")
+    found = table("task_id", "map_index", "state", "try_number", "start_date", "end_date")
     for item in instances:
-        table.add_row(
+        found.add_row(
             item.task_id,
             str(item.map_index),
             item.state or "",
@@ -147,7 +146,7 @@ def tasks_states_for_dag_run(dag_id: str, run_id: RunArgument, as_json: JsonOpti
             iso(item.start_date),
             iso(item.end_date),
         )
-    out.print(table)
+    out.print(found)
 
 
 @tasks_app.command("list")

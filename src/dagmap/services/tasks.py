@@ -138,27 +138,58 @@ def clear_task_instances(
     ``dags_folder``: where to parse the DAG if it is not stored (the CLI; the API passes None).
     """
     spec = get_spec(session, dag_id, dags_folder=dags_folder)
-    selected = selection_with_downstream(spec, roots_for(spec, targets), include_downstream=include_downstream)
-    selections = [clearing.select_task(task_id, indexes) for task_id, indexes in selected.items()]
+    roots = selection_with_downstream(spec, roots_for(spec, targets), include_downstream=False)
     run_ids = _run_scope(session, dag_id, run_id, start_date, end_date)
     states = ONLY_FAILED if only_failed else CLEARABLE
-    result = ClearResult(dag_id, dry_run=dry_run)
-    result.in_flight = len(clearing.select_instances(session, dag_id, run_ids, selections, IN_FLIGHT))
-    if dry_run:
-        found = clearing.select_instances(session, dag_id, run_ids, selections, states)
-        result.instances = [TaskInstanceKey(dag_id, i.run_id, i.task_id, i.map_index) for i in found]
-        return result
     retries = {task.task_id: task.retries for task in spec.tasks}
-    cleared = clearing.clear_instances(session, dag_id, run_ids, selections, states, retries)
-    result.instances = [TaskInstanceKey(dag_id, r, t, i) for r, t, i in cleared]
-    if not cleared:
+
+    def apply(scope: list[str] | None, selected: Mapping[str, Indexes]) -> list[TaskInstanceKey]:
+        selections = [clearing.select_task(task_id, indexes) for task_id, indexes in selected.items()]
+        if dry_run:
+            found = clearing.select_instances(session, dag_id, scope, selections, states)
+            return [TaskInstanceKey(dag_id, i.run_id, i.task_id, i.map_index) for i in found]
+        cleared = clearing.clear_instances(session, dag_id, scope, selections, states, retries)
+        return [TaskInstanceKey(dag_id, *key) for key in cleared]
+
+    result = ClearResult(dag_id, dry_run=dry_run)
+    root_selections = [clearing.select_task(task_id, indexes) for task_id, indexes in roots.items()]
+    result.in_flight = len(clearing.select_instances(session, dag_id, run_ids, root_selections, IN_FLIGHT))
+    instances = dict.fromkeys(apply(run_ids, roots))
+    if include_downstream:
+        # Downstream only of what was cleared, run by run (runs that cleared the same roots share statements).
+        for pattern, runs in _cleared_roots(roots, instances).items():
+            downstream = selection_with_downstream(spec, dict(pattern))
+            rest = {task_id: indexes for task_id, indexes in downstream.items() if (task_id, indexes) not in pattern}
+            if rest:
+                instances.update(dict.fromkeys(apply(runs, rest)))
+    result.instances = sorted(instances)
+    if dry_run or not result.instances:
         return result
     touched = sorted({key.run_id for key in result.instances})
+    every = selection_with_downstream(spec, roots, include_downstream=include_downstream)
+    selections = [clearing.select_task(task_id, indexes) for task_id, indexes in every.items()]
     if storage is not None:
         _delete_stored_objects(session, storage, dag_id, touched, selections)
     clearing.delete_instance_data(session, dag_id, touched, selections)
     result.requeued_runs = clearing.requeue_runs(session, dag_id, touched)
     return result
+
+
+def _cleared_roots(
+    roots: Mapping[str, Indexes], cleared: Iterable[TaskInstanceKey]
+) -> dict[frozenset[tuple[str, Indexes]], list[str]]:
+    """Runs grouped by the root instances cleared in them: ``{((task_id, indexes), ...): [run_id, ...]}``;
+    a root selected whole counts whole (None), so that runs clearing the same tasks share one pattern."""
+    per_run: dict[str, dict[str, set[int]]] = {}
+    for key in cleared:
+        per_run.setdefault(key.run_id, {}).setdefault(key.task_id, set()).add(key.map_index)
+    patterns: dict[frozenset[tuple[str, Indexes]], list[str]] = {}
+    for run_id, tasks in sorted(per_run.items()):
+        pattern = frozenset(
+            (task_id, None if roots[task_id] is None else frozenset(indexes)) for task_id, indexes in tasks.items()
+        )
+        patterns.setdefault(pattern, []).append(run_id)
+    return patterns
 
 
 def _run_scope(

@@ -161,7 +161,6 @@ class DagFileProcessor:
                 if parsed is None:
                     parsed = ParsedFile(name, errors={name: f"{name}: {self._death(parse)} while parsing this file"})
             if parsed is None and now >= parse.deadline:
-                self._kill(parse)
                 message = f"{name}: parsing took longer than {self.timeout:g}s (core.dag_file_processor_timeout)"
                 parsed = ParsedFile(name, errors={name: message})
             if parsed is None:

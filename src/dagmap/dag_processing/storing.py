@@ -37,11 +37,14 @@ def _store_one(
     for spec in specs:
         owner = owners.get(spec.dag_id)
         if owner is not None and owner != spec.fileloc and owner in present:
-            message = f"{parsed.filename}: DAG id {spec.dag_id!r} is already defined in {owner}"
-            errors[parsed.filename] = (
-                f"{errors[parsed.filename]}\n\n{message}" if parsed.filename in errors else message
-            )
-            continue
+            # Two files define the id: the one whose path sorts first keeps it, whichever was parsed first.
+            first, second = sorted((owner, spec.fileloc))
+            message = f"{second}: DAG id {spec.dag_id!r} is already defined in {first}"
+            if second == spec.fileloc:
+                previous = errors.get(parsed.filename)
+                errors[parsed.filename] = f"{previous}\n\n{message}" if previous else message
+                continue
+            import_errors.add(session, owner, message, now=now)
         kept.append(spec)
     dags.create_missing(
         session,
@@ -57,7 +60,9 @@ def _store_one(
         digest = serialized_dags.upsert(session, spec, now=now)
         if hashes.get(spec.dag_id) != digest:
             changed.append(spec.dag_id)
-    gone = dags.deactivate(session, filelocs=[parsed.filename], keep=[s.dag_id for s in kept])
+    # A file that failed (in part) keeps its DAGs' last good versions, as in Airflow; one that loaded
+    # cleanly no longer defines the DAGs it left out.
+    gone = [] if errors else dags.deactivate(session, filelocs=[parsed.filename], keep=[s.dag_id for s in kept])
     if gone:
         log.info("%s no longer defines %s: made inactive", parsed.filename, ", ".join(gone))
     dags.set_next_dagruns(session, next_dagruns(session, [s.dag_id for s in kept], now))

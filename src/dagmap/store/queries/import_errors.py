@@ -23,6 +23,16 @@ def replace(session: Session, errors: Mapping[str, str], *, parsed: Collection[s
     session.flush()
 
 
+def add(session: Session, filename: str, error: str, *, now: datetime) -> None:
+    """Add ``error`` to the file's import error (created if it has none)."""
+    row = session.execute(select(ImportErrorRow).where(ImportErrorRow.filename == filename)).scalar_one_or_none()
+    if row is None:
+        session.add(ImportErrorRow(filename=filename, error=error[:MAX_ERROR_LENGTH], timestamp=now))
+    elif error not in row.error:
+        row.error, row.timestamp = f"{row.error}\n\n{error}"[:MAX_ERROR_LENGTH], now
+    session.flush()
+
+
 def clear_except(session: Session, present: Collection[str]) -> int:
     """Errors of files that no longer exist go away; returns how many."""
     statement = delete(ImportErrorRow)

@@ -77,6 +77,11 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+def when(value: datetime | None) -> str:
+    """A date for a table cell: UTC, to the second (JSON output keeps the full ISO form)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
 # --- waiting ----------------------------------------------------------------------------------------------
 
 
@@ -308,6 +313,6 @@ def _runs_table(runs: list[RunSummary]) -> Table:
     found = table("run_id", "state", "run_type", "logical_date", "start_date", "end_date")
     for run in runs:
         found.add_row(
-            run.run_id, run.state, run.run_type, iso(run.logical_date), iso(run.start_date), iso(run.end_date)
+            run.run_id, run.state, run.run_type, iso(run.logical_date), when(run.start_date), when(run.end_date)
         )
     return found

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from dagmap.cli.main import DagsFolder, err, out, parse_date, tasks_app
-from dagmap.cli.runs_cmd import fail, folder, iso, table, transaction, warn
+from dagmap.cli.runs_cmd import fail, folder, table, transaction, warn, when
 from dagmap.services.tasks import ClearResult, Target
 from dagmap.store.queries import Session
 
@@ -143,8 +143,8 @@ def tasks_states_for_dag_run(dag_id: str, run_id: RunArgument, as_json: JsonOpti
             str(item.map_index),
             item.state or "",
             str(item.try_number),
-            iso(item.start_date),
-            iso(item.end_date),
+            when(item.start_date),
+            when(item.end_date),
         )
     out.print(found)
 

@@ -26,8 +26,9 @@ expansion grows again); instances in flight are left to end their try."""
 ONLY_FAILED: frozenset[TaskInstanceState] = frozenset({S.FAILED, S.UPSTREAM_FAILED})
 IN_FLIGHT: frozenset[TaskInstanceState | None] = frozenset({S.SCHEDULED, S.QUEUED, S.RUNNING, S.DEFERRED, S.RESTARTING})
 
-Target = str | tuple[str, int]
-"""A task id (every instance) or ``(task_id, map_index)`` (one instance), as in Airflow's clearTaskInstances."""
+Target = str | tuple[str, int] | list[Any]
+"""A task id (every instance) or ``(task_id, map_index)`` (one instance; a JSON ``[task_id, map_index]``
+works too), as in Airflow's clearTaskInstances."""
 Indexes = frozenset[int] | None
 """Map indexes of a task to clear; None: every instance."""
 
@@ -97,7 +98,7 @@ def roots_for(spec: DagSpec, targets: Iterable[Target] | None) -> dict[str, Inde
         return {task.task_id: None for task in spec.tasks}
     roots: dict[str, Indexes] = {}
     for target in targets:
-        task_id, map_index = (target, None) if isinstance(target, str) else (target[0], int(target[1]))
+        task_id, map_index = _target(spec.dag_id, target)
         task = spec.tasks_by_id.get(task_id)
         if task is None:
             raise TaskNotFound(f"no task {task_id!r} in DAG {spec.dag_id!r}", dag_id=spec.dag_id, task_id=task_id)
@@ -113,6 +114,17 @@ def roots_for(spec: DagSpec, targets: Iterable[Target] | None) -> dict[str, Inde
         elif (current := roots[task_id]) is not None:
             roots[task_id] = current | {map_index}
     return roots
+
+
+def _target(dag_id: str, target: Any) -> tuple[str, int | None]:
+    """``"task"`` -> ``("task", None)``; ``("task", 3)`` or ``["task", 3]`` (JSON) -> ``("task", 3)``."""
+    if isinstance(target, str):
+        return target, None
+    if isinstance(target, (tuple, list)) and len(target) == 2 and isinstance(target[0], str):
+        index = target[1]
+        if isinstance(index, int) and not isinstance(index, bool):
+            return target[0], index
+    raise DagmapError(f"a task to clear is a task id or [task_id, map_index], not {target!r}", dag_id=dag_id)
 
 
 def clear_task_instances(

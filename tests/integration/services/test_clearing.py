@@ -11,7 +11,7 @@ import pytest
 from manage_harness import drive, instances
 from sqlalchemy import event, select
 
-from dagmap.errors import DagRunNotFound, TaskNotFound
+from dagmap.errors import DagmapError, DagRunNotFound, TaskNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.services.dag_test import run_dag_test
 from dagmap.services.tasks import ClearResult, Target, clear_task_instances
@@ -218,6 +218,10 @@ def test_selection_errors_name_the_dag_task_and_run(db_url: str, folder: Folder)
     assert "not mapped" in str(error.value) and "reduce_default" in str(error.value)
     with pytest.raises(DagRunNotFound, match="nope"):
         _clear("mapping_failed_instance", None, run_id="nope")
+    key = TaskInstanceKey("mapping_failed_instance", "r", "divide", 0)
+    with pytest.raises(DagmapError, match="task id or \\[task_id, map_index\\]"):
+        _clear("mapping_failed_instance", [key])  # type: ignore[list-item]
+    assert _cleared(_clear("mapping_failed_instance", [["divide", 2]], dry_run=True)) >= {("divide", 2)}
 
 
 def test_a_clear_costs_the_same_statements_for_10_and_1000_instances(db_url: str, specs) -> None:  # type: ignore[no-untyped-def]

@@ -99,6 +99,8 @@ class SchedulerService:
         self._hostname = socket.getfqdn()
         self._sqlite = self.url.startswith("sqlite")
         self._backoff = Backoff()
+        self._recovered_at: float | None = None
+        """When the database came back after being unavailable (monotonic clock)."""
         s = self.settings
         self._heartbeat = Every(s.heartbeat_interval)
         self._checks = Every(
@@ -183,6 +185,9 @@ class SchedulerService:
         while not self.state.stop.is_set():
             try:
                 result = self._iteration()
+                if self._backoff.failures:
+                    self._recovered_at = time.monotonic()
+                    log.warning("database available again")
                 self._backoff.succeeded()
             except Exception as error:
                 self._wait_out(error)
@@ -247,12 +252,20 @@ class SchedulerService:
                 jobs.end(session, verdict.dead, state=jobs.DEAD, now=now)
                 log.warning("scheduler job(s) %s found dead", list(verdict.dead))
             maintenance.reset_orphans(session, now)
-            maintenance.requeue_stuck(session, now, s.task_queued_timeout)
-            lost = maintenance.without_heartbeat(session, now, s.task_instance_heartbeat_timeout)
+            # While the database was unavailable no worker could start a try or heartbeat: give them the
+            # timeouts again from the moment it came back before judging them stuck or lost.
+            if self._waited_since_recovery(s.task_queued_timeout):
+                maintenance.requeue_stuck(session, now, s.task_queued_timeout)
+            lost = []
+            if self._waited_since_recovery(s.task_instance_heartbeat_timeout):
+                lost = maintenance.without_heartbeat(session, now, s.task_instance_heartbeat_timeout)
         if lost:
             info = f"no heartbeat for {s.task_instance_heartbeat_timeout:g}s: its worker is gone or stuck"
             log.warning("%d running instance(s) without heartbeat: %s", len(lost), ", ".join(map(str, lost[:10])))
             self.loop.handle_events([ExecutorEvent(key, TaskInstanceState.FAILED, info) for key in lost])
+
+    def _waited_since_recovery(self, seconds: float) -> bool:
+        return self._recovered_at is None or time.monotonic() - self._recovered_at >= seconds
 
     # --- stopping ----------------------------------------------------------------------------------------
     def _shut_down(self) -> None:

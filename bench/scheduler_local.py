@@ -2,7 +2,7 @@
 
 One run goes through the real SchedulerLoop and the LocalExecutor's worker processes on a fresh SQLite
 database (or DAGMAP__DATABASE__SQL_ALCHEMY_CONN). Prints end-to-end seconds and instances per second.
-Usage: ``python bench/scheduler_local.py [N] [--workers W] [--queue-depth D]``.
+Usage: ``python bench/scheduler_local.py [N] [--workers W] [--queue-depth D] [--batch-size B]``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--queue-depth", type=int, default=None, help="LocalExecutor queue_depth (default: its own)")
+    parser.add_argument("--batch-size", type=int, default=None, help="LocalExecutor batch_size (default: its own)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="dagmap-bench-"))
     (home / "dags").mkdir()
@@ -79,7 +80,8 @@ def main() -> None:
             session, spec, run_id=run_id, logical_date=datetime.now(UTC), data_interval=None,
             run_type=DagRunType.MANUAL.value, conf={},
         )  # fmt: skip
-    executor = LocalExecutor(args.workers, queue_depth=args.queue_depth)
+    options = {} if args.batch_size is None else {"batch_size": args.batch_size}
+    executor = LocalExecutor(args.workers, queue_depth=args.queue_depth, **options)
     loop = SchedulerLoop(executor, url=url)
     started = time.perf_counter()
     states = loop.run_until_done([(spec.dag_id, run_id)], timeout=600)
@@ -89,6 +91,7 @@ def main() -> None:
     instances = args.n + 2
     print(
         f"instances={instances} workers={executor.parallelism} queue_depth={executor.queue_depth} "
+        f"batch_size={executor.batch_size} "
         f"state={state.value} database={url.split(':')[0]}"
     )
     print(f"seconds={seconds:.2f} instances_per_second={instances / seconds:.0f}")

@@ -164,7 +164,8 @@ class LocalExecutor:
 
     def _dispatch(self) -> None:
         idle = [worker for worker in self._workers if not worker.current]
-        size = max(1, min(self.batch_size, len(self._backlog) // max(1, len(idle))))  # batches only under load
+        # Batches only under load (a full batch waiting for every worker): small runs keep tries isolated.
+        size = self.batch_size if len(self._backlog) >= self.batch_size * self.parallelism else 1
         for worker in idle:
             if not self._backlog:
                 return

@@ -132,6 +132,8 @@ def delete_queues(workers: list[Worker]) -> None:
                 if prefix.encode() in payload:
                     client.hdel("unacked", tag)
                     client.zrem("unacked_index", tag)
+            if client.keys("*") == [b"_kombu.binding_deadlines"]:  # kombu's bookkeeping, when nothing else is left
+                client.delete(b"_kombu.binding_deadlines")
             client.close()
             continue
         with Connection(url) as connection:

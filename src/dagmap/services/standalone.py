@@ -37,14 +37,13 @@ def new_dags_paused(settings: Settings) -> bool:
 
 
 def build_executor(name: str | None = None) -> Executor:
-    """The executor ``core.executor`` names; the LocalExecutor's workers heartbeat their running tries."""
+    """The executor ``core.executor`` names."""
     settings = get_settings()
     name = name or settings.core.executor
     if name == "LocalExecutor":
         from dagmap.executors.local import LocalExecutor
-        from dagmap.runner.heartbeat import run_workload_with_heartbeat
 
-        return LocalExecutor(settings.parallelism, run=run_workload_with_heartbeat)
+        return LocalExecutor(settings.parallelism)  # its default runner heartbeats the tries it runs
     if name == "CeleryExecutor":
         from dagmap.executors.celery import CeleryExecutor
 

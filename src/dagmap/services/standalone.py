@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import shlex
+import shutil
 import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -117,6 +119,7 @@ class Banner:
     logs_folder: Path
     dag_ids: tuple[str, ...]
     import_errors: tuple[str, ...]
+    command: str = "dagmap"
 
     def lines(self, extra: Sequence[str] = ()) -> list[str]:
         env = (
@@ -135,8 +138,8 @@ class Banner:
         lines += [f"  {line}" for line in extra]
         lines += [
             "In another terminal:",
-            f"  trigger a run:  {env} dagmap dags trigger {example}",
-            f"  test a DAG:     {env} dagmap dags test {example}",
+            f"  trigger a run:  {env} {self.command} dags trigger {example}",
+            f"  test a DAG:     {env} {self.command} dags test {example}",
             "Stop: Ctrl-C (once: let running tasks finish; twice: stop at once).",
         ]
         return lines
@@ -165,7 +168,9 @@ def run_standalone(
         for component in components:
             extra.append(component.start())
             started.append(component)
-        banner = Banner(settings.home, db.display_url(url), settings.dags_folder, settings.log_folder, dag_ids, errors)
+        banner = Banner(
+            settings.home, db.display_url(url), settings.dags_folder, settings.log_folder, dag_ids, errors, _command()
+        )
         for line in banner.lines(extra):
             out(line)
         SchedulerService(executor, processor=processor, num_loops=num_loops).run()
@@ -173,6 +178,18 @@ def run_standalone(
         for component in reversed(started):
             component.stop()
     out("dagmap standalone stopped")
+
+
+def _command() -> str:
+    """How to call ``dagmap`` from a shell: its name when on PATH, else its path (relative when shorter)."""
+    installed = Path(sys.executable).with_name("dagmap")
+    found = shutil.which("dagmap")
+    if found and Path(found).resolve() == installed.resolve():
+        return "dagmap"
+    try:
+        return str(installed.relative_to(Path.cwd()))
+    except ValueError:
+        return str(installed)
 
 
 def _on_signals(handler: Callable[[], None]) -> dict[signal.Signals, object]:

@@ -1,6 +1,6 @@
-"""The scheduler service's shell around runs and instances it did not decide in a step: scheduled runs created
-from timetables, instances orphaned by a dead scheduler or stuck in ``queued`` sent back to ``scheduled``,
-and running instances without a recent heartbeat found (the caller fails them as lost).
+"""The scheduler service's shell around what a step does not decide: scheduled runs created from timetables,
+scheduler jobs registered or found dead, instances orphaned by a dead scheduler or stuck in ``queued`` sent
+back to ``scheduled``, running instances without a recent heartbeat found (the caller fails them as lost).
 
 Each function works inside the caller's transaction and issues a bounded number of statements.
 """
@@ -8,12 +8,14 @@ Each function works inside the caller's transaction and issues a bounded number 
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from dagmap.errors import DagRunAlreadyExists
+from dagmap.errors import DagRunAlreadyExists, SchedulerAlreadyRunning
 from dagmap.model.keys import TaskInstanceKey
+from dagmap.scheduler.health import classify_jobs
 from dagmap.scheduler.run_creation import next_run, plan_runs
 from dagmap.states import DagRunState, DagRunType, TaskInstanceState
 from dagmap.store.queries import Session, dag_runs, dags, jobs, serialized_dags, task_instances
@@ -86,6 +88,54 @@ def next_dagruns(session: Session, dag_ids: Sequence[str], now: datetime) -> dic
         previous = DataInterval(*last[dag_id]) if dag_id in last else None
         found[dag_id] = _fields(next_run(spec, previous, now))
     return found
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def end_dead_schedulers(
+    session: Session,
+    now: datetime,
+    *,
+    hostname: str,
+    timeout: float,
+    one_machine: bool,
+    exclude: int | None = None,
+    lock: bool = False,
+) -> list[jobs.JobInfo]:
+    """Scheduler jobs found dead end as ``failed`` (their queued instances then count as orphans); returns
+    the live ones. ``one_machine`` (SQLite): a job of this host is live exactly while its process exists."""
+    running = [job for job in jobs.running_jobs(session, jobs.SCHEDULER_JOB, lock=lock) if job.id != exclude]
+    verdict = classify_jobs(
+        running, now=now, timeout=timeout, hostname=hostname, process_exists=process_exists if one_machine else None
+    )
+    if verdict.dead:
+        jobs.end(session, verdict.dead, state=jobs.DEAD, now=now)
+        log.warning("scheduler job(s) %s found dead: what they queued is scheduled again", list(verdict.dead))
+    return [job for job in running if job.id in verdict.live]
+
+
+def register_scheduler(
+    session: Session, now: datetime, *, hostname: str, pid: int, timeout: float, one_machine: bool, database: str
+) -> int:
+    """A new scheduler job; on a one-machine database (SQLite) refused while another scheduler lives."""
+    live = end_dead_schedulers(session, now, hostname=hostname, timeout=timeout, one_machine=one_machine, lock=True)
+    if live and one_machine:
+        other = live[0]
+        raise SchedulerAlreadyRunning(
+            f"another scheduler is running on this SQLite database (job {other.id}, pid {other.pid} on "
+            f"{other.hostname}); SQLite supports one scheduler at a time: stop it first, or use PostgreSQL "
+            "to run several",
+            database=database,
+        )
+    return jobs.register(session, jobs.SCHEDULER_JOB, hostname=hostname, pid=pid, now=now)
 
 
 def _to_scheduled(session: Session, keys: Sequence[TaskInstanceKey], now: datetime) -> int:

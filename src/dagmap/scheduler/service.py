@@ -21,10 +21,9 @@ from types import FrameType
 from typing import Any, Protocol
 
 from dagmap.config import SchedulerSettings, get_settings
-from dagmap.errors import SchedulerAlreadyRunning
 from dagmap.executors.base import Executor, ExecutorEvent
 from dagmap.scheduler import maintenance
-from dagmap.scheduler.health import Backoff, Every, check_interval, classify_jobs
+from dagmap.scheduler.health import Backoff, Every, check_interval
 from dagmap.scheduler.loop import SchedulerLoop, StepResult
 from dagmap.states import TaskInstanceState
 from dagmap.store import db
@@ -50,16 +49,6 @@ class DagProcessing(Protocol):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -159,27 +148,15 @@ class SchedulerService:
                 self._wait_out(error)
 
     def _claim(self, session: Session) -> int:
-        now = self._clock()
-        running = jobs.running_jobs(session, jobs.SCHEDULER_JOB, lock=True)
-        verdict = classify_jobs(
-            running,
-            now=now,
-            timeout=self.settings.scheduler_heartbeat_timeout,
+        return maintenance.register_scheduler(
+            session,
+            self._clock(),
             hostname=self._hostname,
-            process_exists=process_exists if self._sqlite else None,
+            pid=os.getpid(),
+            timeout=self.settings.scheduler_heartbeat_timeout,
+            one_machine=self._sqlite,
+            database=db.display_url(self.url),
         )
-        if verdict.dead:
-            jobs.end(session, verdict.dead, state=jobs.DEAD, now=now)
-            log.warning("scheduler job(s) %s found dead: their queued instances will be scheduled again", verdict.dead)
-        if verdict.live and self._sqlite:
-            other = next(job for job in running if job.id == verdict.live[0])
-            raise SchedulerAlreadyRunning(
-                f"another scheduler is running on this SQLite database (job {other.id}, pid {other.pid} on "
-                f"{other.hostname}); SQLite supports one scheduler at a time: stop it first, or use PostgreSQL "
-                "to run several",
-                database=db.display_url(self.url),
-            )
-        return jobs.register(session, jobs.SCHEDULER_JOB, hostname=self._hostname, pid=os.getpid(), now=now)
 
     def _loop(self) -> None:
         while not self.state.stop.is_set():
@@ -240,17 +217,14 @@ class SchedulerService:
         s = self.settings
         with self._sessions.begin() as session:
             now = self._clock()
-            running = jobs.running_jobs(session, jobs.SCHEDULER_JOB)
-            verdict = classify_jobs(
-                [job for job in running if job.id != self.state.job_id],
-                now=now,
-                timeout=s.scheduler_heartbeat_timeout,
+            maintenance.end_dead_schedulers(
+                session,
+                now,
                 hostname=self._hostname,
-                process_exists=process_exists if self._sqlite else None,
+                timeout=s.scheduler_heartbeat_timeout,
+                one_machine=self._sqlite,
+                exclude=self.state.job_id,
             )
-            if verdict.dead:
-                jobs.end(session, verdict.dead, state=jobs.DEAD, now=now)
-                log.warning("scheduler job(s) %s found dead", list(verdict.dead))
             maintenance.reset_orphans(session, now)
             # While the database was unavailable no worker could start a try or heartbeat: give them the
             # timeouts again from the moment it came back before judging them stuck or lost.

@@ -104,3 +104,39 @@ def test_a_frozen_worker_misses_its_heartbeats_and_its_instance_is_retried(
     assert scheduler.stop() == 0
     [(_, _, state, try_number, _)] = instances(postgres_url, "losing_worker", run_id)
     assert (state, try_number) == ("success", 2)
+
+
+LONG = textwrap.dedent(
+    """
+    import time
+    from datetime import datetime
+    from dagmap import dag, task
+
+    @dag(schedule=None, start_date=datetime(2024, 1, 1))
+    def long_task():
+        @task(retries=1)
+        def slow():
+            time.sleep(4.5)  # longer than task_instance_heartbeat_timeout (3s)
+            return "done"
+
+        slow()
+
+    long_task()
+    """
+)
+
+
+def test_a_task_longer_than_the_heartbeat_timeout_keeps_beating_and_runs_once(
+    sqlite_url: str, tmp_path: Path, services: Callable[..., ServiceProcess]
+) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "long_task.py").write_text(LONG)
+    scheduler = services(["scheduler"], service_env(sqlite_url, tmp_path, folder))
+    wait_until(lambda: dag_stored(sqlite_url, "long_task"), timeout=30, what="the DAG", watch=[scheduler])
+    run_id = trigger(sqlite_url, "long_task")
+    wait_until(lambda: run_state(sqlite_url, "long_task", run_id) == "success", timeout=30, what="the run")
+    [(_, _, state, try_number, _)] = instances(sqlite_url, "long_task", run_id)
+    assert (state, try_number) == ("success", 1)
+    assert "without heartbeat" not in scheduler.log
+    assert scheduler.stop() == 0

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from service_harness import (
     ServiceProcess,
     dag_stored,
@@ -22,7 +23,11 @@ from service_harness import (
 )
 from sqlalchemy import select
 
+from dagmap.config import reset_settings
+from dagmap.errors import ConfigurationError
+from dagmap.services.standalone import build_executor
 from dagmap.store.orm import DagRunRow
+from dagmap.store.queries import import_errors
 
 DAILY = textwrap.dedent(
     """
@@ -124,3 +129,26 @@ def test_sigint_lets_the_running_task_finish_before_the_scheduler_exits(
     assert scheduler.wait(30) == 0
     assert [s for _, _, s, *_ in instances(sqlite_url, "waits_for_file", run_id)] == ["success"]
     assert [state for _, state, _ in scheduler_jobs(sqlite_url)] == ["success"]
+
+
+def test_dag_processor_once_stores_the_folder_and_exits(
+    sqlite_url: str, tmp_path: Path, services: Callable[..., ServiceProcess]
+) -> None:
+    folder = dags_folder(tmp_path, daily=DAILY, broken="from dagmap import DAG\nraise RuntimeError('nope')\n")
+    processor = services(["dag-processor", "--once"], service_env(sqlite_url, tmp_path, folder), name="processor")
+    assert processor.wait(60) == 0
+    assert dag_stored(sqlite_url, "daily_fan")
+    errors = query(sqlite_url, lambda s: [(row.filename, row.error) for row in import_errors.list_errors(s)])
+    assert [(Path(name).name, "RuntimeError: nope" in text) for name, text in errors] == [("broken.py", True)]
+
+
+def test_the_executor_is_the_one_the_settings_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagmap.executors.celery import CeleryExecutor
+    from dagmap.executors.local import LocalExecutor
+
+    assert isinstance(build_executor("LocalExecutor"), LocalExecutor)
+    monkeypatch.setenv("DAGMAP__CORE__EXECUTOR", "CeleryExecutor")
+    reset_settings()
+    assert isinstance(build_executor(), CeleryExecutor)
+    with pytest.raises(ConfigurationError, match="unknown executor 'KubernetesExecutor'"):
+        build_executor("KubernetesExecutor")

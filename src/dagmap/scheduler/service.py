@@ -33,8 +33,8 @@ from dagmap.store.queries import Session, SessionFactory, dags, jobs
 log = logging.getLogger(__name__)
 RUNS_PER_LOOP = 64
 """Queued and running runs one loop examines (least recently examined first)."""
-BUSY_PAUSE = 0.005
-"""Pause after a loop that made progress: lets workers take the SQLite write lock between two steps."""
+BUSY_PAUSE = 0.0
+"""Pause after a loop that made progress (measured on SQLite, 10,000 instances: 0 s beats 5 and 20 ms)."""
 
 
 class DagProcessing(Protocol):
@@ -85,7 +85,7 @@ class SchedulerService:
         self.state = ServiceState()
         self._sessions: SessionFactory = db.session_factory(self.url)
         self._clock = clock
-        self._hostname = socket.getfqdn()
+        self._hostname = socket.gethostname()
         self._sqlite = self.url.startswith("sqlite")
         self._backoff = Backoff()
         self._recovered_at: float | None = None

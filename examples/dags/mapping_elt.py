@@ -38,6 +38,7 @@ with DAG(
     start_date=datetime(2022, 4, 2),
     schedule="@daily",
     catchup=False,
+    is_paused_upon_creation=True,  # it needs an S3 bucket: unpause it once the s3 connection points at one
     params={"bucket": DEFAULT_BUCKET},
     tags=["example", "elt", "s3"],
     doc_md=__doc__,

@@ -41,6 +41,9 @@ class CoreSettings(BaseModel):
     """``file:///path`` or ``s3://bucket/prefix``; default ``$DAGMAP_HOME/xcom``."""
     xcom_object_store_endpoint_url: str | None = None
     default_timezone: str = "UTC"
+    dags_are_paused_at_creation: bool = False
+    """Whether a DAG seen for the first time starts paused (a DAG's ``is_paused_upon_creation`` wins).
+    Airflow's default is True; ours lets a new DAG run as soon as it is loaded."""
 
 
 class DatabaseSettings(BaseModel):

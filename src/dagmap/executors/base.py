@@ -38,6 +38,14 @@ class ExecutorEvent:
     key: TaskInstanceKey
     state: TaskInstanceState
     info: str | None = None
+    try_number: int | None = None
+    """The try the event is about; a late event about an earlier try is then ignored. None: whichever
+    try the instance is on (an event the scheduler derives from the database itself)."""
+
+    @classmethod
+    def of(cls, workload: Workload, state: TaskInstanceState, info: str | None = None) -> ExecutorEvent:
+        """The event about ``workload``'s try."""
+        return cls(workload.key, state, info, workload.try_number)
 
 
 @runtime_checkable

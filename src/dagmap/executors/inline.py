@@ -84,9 +84,9 @@ class InlineExecutor:
         except Exception:  # the runner records task failures itself; this is the runner itself breaking
             log.exception("running a batch of %d workloads failed outside the tasks", len(batch))
             info = traceback.format_exc(limit=20)
-            return [ExecutorEvent(w.key, TaskInstanceState.FAILED, info) for w in batch]
+            return [ExecutorEvent.of(w, TaskInstanceState.FAILED, info) for w in batch]
         return [
-            ExecutorEvent(w.key, TaskInstanceState(state)) for w in batch if (state := states.get(w.key)) is not None
+            ExecutorEvent.of(w, TaskInstanceState(state)) for w in batch if (state := states.get(w.key)) is not None
         ]
 
     def _run_one(self, workload: Workload) -> ExecutorEvent | None:
@@ -95,8 +95,8 @@ class InlineExecutor:
             state = self._run(workload)
         except Exception:  # the runner records task failures itself; this is the runner itself breaking
             log.exception("running %s failed outside the task", workload.key)
-            return ExecutorEvent(workload.key, TaskInstanceState.FAILED, traceback.format_exc(limit=20))
-        return None if state is None else ExecutorEvent(workload.key, TaskInstanceState(state))
+            return ExecutorEvent.of(workload, TaskInstanceState.FAILED, traceback.format_exc(limit=20))
+        return None if state is None else ExecutorEvent.of(workload, TaskInstanceState(state))
 
     def end(self) -> None:
         """Refuse new work. Nothing is in flight between heartbeats; a last ``heartbeat()`` runs what is queued."""

@@ -181,7 +181,7 @@ class SchedulerLoop:
         self, session: Session, events: list[ExecutorEvent], specs: dict[str, DagSpec], now: datetime
     ) -> None:
         """A failed event for an instance still queued or running: its process died before it recorded its
-        end, so the scheduler ends the try (retry or failure)."""
+        end, so the scheduler ends the try (retry or failure) — unless the event is about an earlier try."""
         failed: dict[tuple[str, str, str, int], ExecutorEvent] = {
             (e.key.dag_id, e.key.run_id, e.key.task_id, e.key.map_index): e
             for e in events
@@ -191,10 +191,15 @@ class SchedulerLoop:
             session, list(failed)
         ):
             event = failed[(dag_id, run_id, task_id, map_index)]
+            tried = try_number if state is TaskInstanceState.RUNNING else try_number + 1
+            if event.try_number is not None and event.try_number != tried:
+                log.info(
+                    "%s: ignored a failure of try %d, the instance is on try %d", event.key, event.try_number, tried
+                )
+                continue
             if dag_id not in specs:
                 specs.update(serialized_dags.load_many(session, [dag_id]))
             task = specs[dag_id].tasks_by_id.get(task_id) if dag_id in specs else None
-            tried = try_number if state is TaskInstanceState.RUNNING else try_number + 1
             if task is None:
                 new_state, retry_at = TaskInstanceState.FAILED, None
             else:

@@ -188,6 +188,6 @@ def requeue_stuck(session: Session, now: datetime, timeout: float) -> int:
     return moved
 
 
-def without_heartbeat(session: Session, now: datetime, timeout: float) -> list[TaskInstanceKey]:
-    """Running instances whose last heartbeat is older than ``timeout`` seconds."""
+def without_heartbeat(session: Session, now: datetime, timeout: float) -> list[tuple[TaskInstanceKey, int]]:
+    """Running instances whose last heartbeat is older than ``timeout`` seconds, with their try numbers."""
     return jobs.without_heartbeat(session, now - timedelta(seconds=timeout), limit=BATCH)

@@ -235,8 +235,9 @@ class SchedulerService:
                 lost = maintenance.without_heartbeat(session, now, s.task_instance_heartbeat_timeout)
         if lost:
             info = f"no heartbeat for {s.task_instance_heartbeat_timeout:g}s: its worker is gone or stuck"
-            log.warning("%d running instance(s) without heartbeat: %s", len(lost), ", ".join(map(str, lost[:10])))
-            self.loop.handle_events([ExecutorEvent(key, TaskInstanceState.FAILED, info) for key in lost])
+            names = ", ".join(str(key) for key, _ in lost[:10])
+            log.warning("%d running instance(s) without heartbeat: %s", len(lost), names)
+            self.loop.handle_events([ExecutorEvent(key, TaskInstanceState.FAILED, info, n) for key, n in lost])
 
     def _waited_since_recovery(self, seconds: float) -> bool:
         return self._recovered_at is None or time.monotonic() - self._recovered_at >= seconds

@@ -35,7 +35,7 @@ EXECUTORS = ("LocalExecutor", "CeleryExecutor")
 
 def new_dags_paused(settings: Settings) -> bool:
     """Whether DAGs seen for the first time start paused (``core.dags_are_paused_at_creation``, default no)."""
-    return bool(getattr(settings.core, "dags_are_paused_at_creation", False))
+    return settings.core.dags_are_paused_at_creation
 
 
 def build_executor(name: str | None = None) -> Executor:

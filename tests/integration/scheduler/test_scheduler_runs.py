@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from scheduler_harness import Behaviour, states
+from scheduler_harness import Behaviour, HoldingExecutor, states
 from sqlalchemy import select
 
+from dagmap.executors.base import ExecutorEvent
 from dagmap.model.spec import TaskGroupSpec
-from dagmap.states import DagRunState
+from dagmap.states import DagRunState, TaskInstanceState
 from dagmap.store.orm import TaskInstanceHistoryRow
 from dagmap.store.queries import dag_runs, task_instances
 
 SUCCESS, FAILED = DagRunState.SUCCESS, DagRunState.FAILED
+TI = TaskInstanceState
 
 
 def test_unmapped_chain(scenario, specs) -> None:  # type: ignore[no-untyped-def]
@@ -214,3 +216,27 @@ def test_runs_wait_for_max_active_runs(scenario, specs) -> None:  # type: ignore
     result = s.loop.step([first, second])
     assert result.runs == {first: SUCCESS, second: DagRunState.QUEUED}
     assert s.loop.run_until_done([second]) == {second: SUCCESS}
+
+
+def test_a_late_failure_of_an_earlier_try_leaves_the_current_try_alone(scenario, specs) -> None:  # type: ignore[no-untyped-def]
+    spec = specs.dag("d", specs.task("a", retries=1, retry_delay=0))
+    holding = HoldingExecutor()
+    s = scenario(spec, executor=lambda runner: holding)
+    key = s.create_run()
+    s.loop.step([key])
+    (first,) = holding.workloads
+    s.loop.handle_events([ExecutorEvent.of(first, TI.FAILED, "its worker died")])
+    s.loop.step([key])
+    s.loop.step([key])
+    second = holding.workloads[-1]
+    assert (first.try_number, second.try_number) == (1, 2)
+
+    s.loop.handle_events([ExecutorEvent.of(first, TI.FAILED, "the broker reported the first try late")])
+    with s.sessions() as session:
+        row = task_instances.get_task_instance(session, first.key)
+        assert row is not None and (row.state, row.try_number) == ("queued", 1)
+
+    s.loop.handle_events([ExecutorEvent.of(second, TI.FAILED, "its worker died too")])
+    with s.sessions() as session:
+        row = task_instances.get_task_instance(session, first.key)
+        assert row is not None and (row.state, row.try_number) == ("failed", 2)

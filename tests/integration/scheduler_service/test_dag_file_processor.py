@@ -167,3 +167,21 @@ def test_a_dag_id_defined_in_a_second_file_is_an_import_error_there(folder: Path
     processor(folder, url).run_once()
     assert dag_rows(url)["same"].fileloc == str(first.resolve())
     assert "already defined in" in errors(url)[str(second.resolve())]
+
+
+def test_the_setting_pauses_new_dags_unless_the_dag_says_otherwise(
+    folder: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagmap.config import reset_settings
+    from dagmap.services.standalone import build_processor
+
+    monkeypatch.setenv("DAGMAP__CORE__DAGS_ARE_PAUSED_AT_CREATION", "true")
+    monkeypatch.setenv("DAGMAP__CORE__DAGS_FOLDER", str(folder))
+    reset_settings()
+    write(folder, "plain.py", dag_file("plain"))
+    write(folder, "eager.py", dag_file("eager", is_paused_upon_creation=False))
+    try:
+        assert build_processor().run_once() == 2
+    finally:
+        reset_settings()
+    assert {d: r.is_paused for d, r in dag_rows(url).items()} == {"plain": True, "eager": False}

@@ -83,7 +83,7 @@ class CeleryExecutor:
         except Exception as error:  # the broker is unreachable: the try never left
             log.exception("%s: could not send to the broker", workload.key)
             info = f"could not send to the Celery broker: {type(error).__name__}: {error}"
-            self._events.append(ExecutorEvent(workload.key, TaskInstanceState.FAILED, info))
+            self._events.append(ExecutorEvent.of(workload, TaskInstanceState.FAILED, info))
             return
         self._tracked[result.id] = workload
 
@@ -140,16 +140,16 @@ class CeleryExecutor:
 
     def _event(self, workload: Workload, state: str, result: Any, trace: str | None) -> ExecutorEvent | None:
         if state == states.SUCCESS:
-            return None if result is None else ExecutorEvent(workload.key, TaskInstanceState(result))
+            return None if result is None else ExecutorEvent.of(workload, TaskInstanceState(result))
         if state == states.REVOKED:
-            return ExecutorEvent(workload.key, TaskInstanceState.FAILED, "the Celery task was revoked")
+            return ExecutorEvent.of(workload, TaskInstanceState.FAILED, "the Celery task was revoked")
         info = _describe_error(result)
         if "TimeLimitExceeded" in info:
             limit = workload.execution_timeout or 0.0
             info = f"timed out: the worker killed the try after its execution_timeout of {limit:g}s ({info})"
         if trace:
             info = f"{info}\n{trace}"
-        return ExecutorEvent(workload.key, TaskInstanceState.FAILED, info)
+        return ExecutorEvent.of(workload, TaskInstanceState.FAILED, info)
 
 
 def _delete_reply_queue(app: Celery) -> None:

@@ -200,7 +200,7 @@ class LocalExecutor:
             while worker.conn.poll():
                 for workload, (state, info) in zip(worker.current, worker.conn.recv(), strict=True):
                     if state is not None:  # None: not startable, nothing ran, nothing to report
-                        self._events.append(ExecutorEvent(workload.key, TaskInstanceState(state), info))
+                        self._events.append(ExecutorEvent.of(workload, TaskInstanceState(state), info))
                 worker.current, worker.deadline = [], None
         except (EOFError, OSError):
             pass
@@ -215,7 +215,7 @@ class LocalExecutor:
     def _replace(self, worker: _Worker, info: str) -> None:
         for workload in worker.current:
             log.error("%s: %s", workload.key, info)
-            self._events.append(ExecutorEvent(workload.key, TaskInstanceState.FAILED, info))
+            self._events.append(ExecutorEvent.of(workload, TaskInstanceState.FAILED, info))
         worker.conn.close()
         index = self._workers.index(worker)
         if self._open or self._backlog:

@@ -114,17 +114,19 @@ def queued_before(session: Session, cutoff: datetime, *, limit: int) -> list[Tas
     return _keys(list(session.execute(statement).tuples()))
 
 
-def without_heartbeat(session: Session, cutoff: datetime, *, limit: int) -> list[TaskInstanceKey]:
-    """Running instances whose last heartbeat (or start, if they never beat) is older than ``cutoff``."""
+def without_heartbeat(session: Session, cutoff: datetime, *, limit: int) -> list[tuple[TaskInstanceKey, int]]:
+    """Running instances whose last heartbeat (or start, if they never beat) is older than ``cutoff``, each
+    with the try it is running."""
     statement = (
-        select(TI.dag_id, TI.run_id, TI.task_id, TI.map_index)
+        select(TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.try_number)
         .where(
             TI.state == TaskInstanceState.RUNNING.value,
             func.coalesce(TI.last_heartbeat_at, TI.start_date, TI.queued_at) < cutoff,
         )
         .limit(limit)
     )
-    return _keys(list(session.execute(statement).tuples()))
+    rows = session.execute(statement).tuples()
+    return [(TaskInstanceKey(d, r, t, i), n) for d, r, t, i, n in rows]
 
 
 def is_database_unavailable(error: BaseException) -> bool:

@@ -410,7 +410,7 @@ def fail_lost(
     duration = (now - row.start_date).total_seconds() if expected is S.RUNNING and row.start_date else None
     result = session.execute(
         update(TI)
-        .where(key_filter(key), TI.state == expected.value)
+        .where(key_filter(key), TI.state == expected.value, TI.try_number == row.try_number)
         .values(
             state=state.value,
             try_number=try_number,

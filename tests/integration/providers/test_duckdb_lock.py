@@ -138,11 +138,28 @@ def test_loads_of_two_processes_into_one_file_are_serialized(tmp_path: Path) -> 
         "import sys\n"
         "from dagmap.providers.sql import DuckDBHook\n"
         "hook = DuckDBHook(sqlalchemy_url='duckdb:///' + sys.argv[1], lock_timeout=120)\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
         "for n in range(20):\n"
         "    hook.insert_rows('loads', [(int(sys.argv[2]), n)])\n"
     )
-    workers = [subprocess.Popen([sys.executable, "-c", script, str(path), str(worker)]) for worker in (1, 2)]
-    assert [worker.wait(120) for worker in workers] == [0, 0]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(path), str(worker)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for worker in (1, 2)
+    ]
+    for worker in workers:  # both imported dagmap: start their loads together
+        assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    assert [worker.communicate(timeout=120)[0] for worker in workers] == ["", ""]
+    assert [worker.returncode for worker in workers] == [0, 0]
 
     rows = DuckDBHook(sqlalchemy_url=f"duckdb:///{path}").get_records("SELECT worker, COUNT(*) FROM loads GROUP BY 1")
     assert sorted(rows) == [(1, 20), (2, 20)]

@@ -103,6 +103,7 @@ def dags_list(
 ) -> None:
     """The DAGs found, and the files that failed to load."""
     from dagmap.config import get_settings
+    from dagmap.services.dags import stored_pause_flags
     from dagmap.services.loading import load_folder
 
     folder = _apply_dags_folder(dags_folder) or get_settings().dags_folder
@@ -117,15 +118,19 @@ def dags_list(
         }
         for dag in sorted(result.dags.values(), key=lambda d: d.dag_id)
     ]
+    paused = stored_pause_flags([str(item["dag_id"]) for item in dags])
+    for item in dags:
+        item["is_paused"] = paused.get(str(item["dag_id"]))
     errors = [{"filename": str(e.filename), "error": e.error} for e in result.import_errors]
     if as_json:
         sys.stdout.write(json.dumps({"dags": dags, "import_errors": errors}) + "\n")
         return
     from rich.table import Table
 
-    table = Table("dag_id", "file", "schedule", "tasks")
+    table = Table("dag_id", "file", "schedule", "tasks", "paused")
     for item in dags:
-        table.add_row(item["dag_id"], item["fileloc"], str(item["schedule"]), str(item["tasks"]))
+        flag = {True: "yes", False: "no", None: "not stored"}[item["is_paused"]]  # type: ignore[index]
+        table.add_row(item["dag_id"], item["fileloc"], str(item["schedule"]), str(item["tasks"]), flag)
     out.print(table)
     for error in errors:
         err.print(f"[red]import error[/red] {error['filename']}:\n{error['error']}", markup=True)

@@ -95,6 +95,17 @@ def is_paused(session: Session, dag_id: str) -> bool | None:
     return dags.paused_flags(session, [dag_id]).get(dag_id)
 
 
+def stored_pause_flags(dag_ids: list[str]) -> dict[str, bool]:
+    """The pause flags of those DAGs the configured database has rows for (none when it does not exist yet:
+    listing DAGs never creates a database)."""
+    from dagmap.store import db
+
+    if not db.is_migrated():
+        return {}
+    with db.session_scope() as session:
+        return dags.paused_flags(session, dag_ids)
+
+
 def find_run(session: Session, dag_id: str, run: str) -> RunSummary:
     """A run by run id or, failing that, by logical date (``2024-01-01`` or ISO 8601, naive = UTC)."""
     found = dag_runs.find_dag_runs(session, [(dag_id, run)])

@@ -135,5 +135,11 @@ def display_url(url: str) -> str:
 
 
 def is_migrated(url: str | None = None) -> bool:
+    """Whether the database has dagmap's tables (a SQLite file that does not exist is not created)."""
+    url = url or get_settings().sql_alchemy_conn
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).exists():
+        return False
     engine = get_engine(url)
     return "alembic_version" in inspect(engine).get_table_names()

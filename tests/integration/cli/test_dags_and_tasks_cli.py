@@ -64,6 +64,21 @@ def test_dags_list_reports_import_errors_without_hiding_good_dags(tmp_path: Path
     assert "no_such_module_here" in listing["import_errors"][0]["error"]
 
 
+def test_dags_list_shows_whether_each_stored_dag_is_paused(db_url: str, tmp_path: Path) -> None:
+    for dag_id in ("kept", "held", "new"):
+        (tmp_path / f"{dag_id}.py").write_text(
+            "from datetime import datetime\nfrom dagmap import DAG\nfrom dagmap.operators import EmptyOperator\n"
+            f"with DAG('{dag_id}', start_date=datetime(2024, 1, 1), schedule=None):\n    EmptyOperator(task_id='e')\n"
+        )
+    for command in (("unpause", "kept"), ("pause", "held")):
+        assert invoke("dags", *command, "--dags-folder", str(tmp_path))[0] == 0
+    code, out, _ = invoke("dags", "list", "--dags-folder", str(tmp_path), "--json")
+    assert code == 0
+    assert {d["dag_id"]: d["is_paused"] for d in json.loads(out)["dags"]} == {"held": True, "kept": False, "new": None}
+    code, out, _ = invoke("dags", "list", "--dags-folder", str(tmp_path))
+    assert [line.split("│")[-2].strip() for line in out.splitlines() if "│ " in line] == ["yes", "no", "not stored"]
+
+
 def test_tasks_test_runs_one_mapped_instance_again(db_url: str, dagmap_home: Path) -> None:
     assert invoke("dags", "test", "mapping_reducer", "2024-01-01", "--dags-folder", str(CORPUS))[0] == 0
     code, out, _ = invoke(

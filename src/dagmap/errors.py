@@ -183,3 +183,7 @@ class ParamValidationError(DagmapError):
 
 class SchedulerAlreadyRunning(DagmapError):
     """Another scheduler is already running on this database."""
+
+
+class DagRunInProgress(DagmapError):
+    """The DAG run has task instances queued or running: the operation would pull the rug from under them."""

@@ -1,4 +1,4 @@
-"""``dagmap dags trigger|backfill|pause|unpause|state|list-runs`` (wiring only; the work is in
+"""``dagmap dags trigger|backfill|pause|unpause|state|list-runs|delete-run`` (wiring only; the work is in
 ``dagmap.services``). These commands write rows; a running scheduler picks them up.
 
 Exit codes: 0 success, 1 failure (a waited-for run failed), 2 bad input (unknown DAG/run, bad conf, ...).
@@ -316,3 +316,26 @@ def _runs_table(runs: list[RunSummary]) -> Table:
             run.run_id, run.state, run.run_type, iso(run.logical_date), when(run.start_date), when(run.end_date)
         )
     return found
+
+
+@dags_app.command("delete-run")
+def dags_delete_run(
+    dag_id: str,
+    run_id: Annotated[str, typer.Argument(help="Run id, or the run's logical date.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a DAG run with its task instances, tries, XComs (object store included) and rendered fields.
+    Refused while any of its instances is queued or running."""
+    from dagmap.services.runs import delete_run
+
+    if not yes and not typer.confirm(f"Delete DAG run {run_id} of {dag_id} and everything it stored?"):
+        fail("nothing deleted", code=1)
+    try:
+        from dagmap.store import db
+
+        db.migrate()
+        deleted = delete_run(dag_id, run_id)
+    except DagmapError as error:
+        fail(error)
+    objects = f", and {deleted.objects} XCom object(s) from the object store" if deleted.objects else ""
+    out.print(f"deleted DAG run {deleted.run.run_id} of {dag_id}{objects}", markup=False)

@@ -94,7 +94,7 @@ def run_dag_test(
     sessions = db.session_factory(url)
     with sessions.begin() as session:
         serialized_dags.upsert(session, spec)
-        dag_runs.delete_dag_run(session, dag_id, run_id)
+        replaced = dag_runs.delete_dag_run(session, dag_id, run_id)
         interval = dag.timetable.infer_manual_data_interval(logical_date) if hasattr(dag, "timetable") else None
         dag_runs.create_dag_run(
             session,
@@ -105,7 +105,10 @@ def run_dag_test(
             run_type=DagRunType.MANUAL.value,
             conf=conf or {},
         )
-    client = DirectRuntimeClient(sessions, xcom_storage_from_settings())
+    storage = xcom_storage_from_settings()
+    if replaced:  # the run of the same logical date before: its objects go too, before this run writes any
+        storage.delete_run(dag_id, run_id)
+    client = DirectRuntimeClient(sessions, storage)
     log_folder = settings.log_folder
 
     def run_batch(workloads: list[Workload]) -> dict[TaskInstanceKey, TaskInstanceState | None]:

@@ -11,15 +11,18 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagmap.config import get_settings
-from dagmap.errors import DagmapError, DagRunAlreadyExists, DagRunNotFound, ParamValidationError
+from dagmap.errors import DagmapError, DagRunAlreadyExists, DagRunInProgress, DagRunNotFound, ParamValidationError
 from dagmap.model.spec import DagSpec
-from dagmap.services.dags import RunSummary, get_spec, is_paused
+from dagmap.services.dags import RunSummary, find_run, get_spec, is_paused
 from dagmap.states import DagRunState, DagRunType, TaskInstanceState
 from dagmap.store import db
-from dagmap.store.queries import Session, SessionFactory, dag_runs, jobs, management
+from dagmap.store.queries import Session, SessionFactory, dag_runs, jobs, management, scheduling
+
+if TYPE_CHECKING:
+    from dagmap.xcom.backends import XComStorage
 
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.~:+-]{1,250}$")
 """Run ids: letters, digits and ``_ . ~ : + -`` (what the default ids use), at most 250 characters."""
@@ -244,3 +247,38 @@ def wait_for_runs(
         if done or (deadline is not None and time.monotonic() >= deadline):
             return states
         sleep(poll_interval)
+
+
+@dataclass(frozen=True)
+class DeletedRun:
+    run: RunSummary
+    objects: int
+    """XCom values deleted from the object store."""
+
+
+def delete_run(dag_id: str, run: str, *, storage: XComStorage | None = None) -> DeletedRun:
+    """Delete a DAG run (by run id or logical date): its task instances, their tries, XComs, rendered fields,
+    task_map rows, then the XCom values the object store holds for it.
+
+    Refused (``DagRunInProgress``) while any of its instances is queued or running; ``DagRunNotFound`` when
+    there is no such run. The rows go in one transaction first: if deleting the objects then fails, the run
+    is gone and a later ``delete_run`` of the same run id cleans up the objects left.
+    """
+    from dagmap.xcom.backends import xcom_storage_from_settings
+
+    with db.session_scope() as session:
+        summary = find_run(session, dag_id, run)
+        key = (summary.dag_id, summary.run_id)
+        counts = scheduling.state_counts(session, [key])
+        busy = sorted({c.task_id for c in counts if c.state in _IN_FLIGHT and c.number})
+        if busy:
+            raise DagRunInProgress(
+                f"DAG run {summary.run_id!r} of {dag_id!r} has instances queued or running ({', '.join(busy)}): "
+                "wait for them to end before deleting the run"
+            )
+        dag_runs.delete_dag_run(session, summary.dag_id, summary.run_id)
+    objects = (storage or xcom_storage_from_settings()).delete_run(summary.dag_id, summary.run_id)
+    return DeletedRun(summary, objects)
+
+
+_IN_FLIGHT = frozenset({TaskInstanceState.QUEUED, TaskInstanceState.RUNNING})

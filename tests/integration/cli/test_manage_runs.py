@@ -133,3 +133,51 @@ def test_backfill_pause_and_list_runs(db_url: str, dags: Path) -> None:
     assert code == 2 and "unknown run state" in err
     code, _, err = invoke("dags", "state", "daily_params", "no_such_run")
     assert code == 2 and "no_such_run" in err
+
+
+def test_delete_run_removes_its_rows_and_its_stored_objects_only(
+    db_url: str, dags: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagmap.config import reset_settings
+
+    store = tmp_path / "xcom"
+    monkeypatch.setenv("DAGMAP__CORE__XCOM_BACKEND", "object_store")
+    monkeypatch.setenv("DAGMAP__CORE__XCOM_OBJECT_STORE_THRESHOLD", "1")  # every value goes to the store
+    monkeypatch.setenv("DAGMAP__CORE__XCOM_OBJECT_STORE_URL", store.as_uri())
+    reset_settings()
+    for day in ("2024-01-01", "2024-01-02"):
+        assert invoke("dags", "test", "mapping_reducer", day, "--dags-folder", str(dags))[0] == 0
+    runs_stored = sorted(p.name for p in (store / "mapping_reducer").iterdir())
+    assert len(runs_stored) == 2
+
+    assert invoke("dags", "delete-run", "mapping_reducer", "2024-01-01", input="n\n")[0] == 1
+    assert invoke("dags", "state", "mapping_reducer", "2024-01-01")[0] == 0  # nothing deleted
+
+    code, out, _ = invoke("dags", "delete-run", "mapping_reducer", "2024-01-01", "--yes")
+    assert code == 0, out
+    assert "deleted DAG run manual__2024-01-01" in out and "XCom object(s) from the object store" in out
+    assert [p.name for p in (store / "mapping_reducer").iterdir()] == [runs_stored[1]]
+    assert invoke("dags", "state", "mapping_reducer", "2024-01-01")[0] == 2
+    code, out, _ = invoke("dags", "state", "mapping_reducer", "2024-01-02", "--json")
+    assert code == 0 and json.loads(out)["state"] == "success"
+    code, _, err = invoke("dags", "delete-run", "mapping_reducer", "2024-01-01", "--yes")
+    assert code == 2 and "2024-01-01" in err
+
+
+def test_delete_run_is_refused_while_instances_are_queued_or_running(db_url: str, dags: Path) -> None:
+    from sqlalchemy import update
+
+    from dagmap.store import db
+    from dagmap.store.orm import TaskInstanceRow
+
+    code, out, _ = invoke("dags", "trigger", "mapping_reducer", "--run-id", "busy", "--dags-folder", str(dags))
+    assert code == 0, out
+    with db.session_scope() as session:  # a worker took one instance
+        session.execute(
+            update(TaskInstanceRow)
+            .where(TaskInstanceRow.run_id == "busy", TaskInstanceRow.task_id == "inspect")
+            .values(state="running")
+        )
+    code, _, err = invoke("dags", "delete-run", "mapping_reducer", "busy", "--yes")
+    assert code == 2 and "queued or running (inspect)" in err
+    assert invoke("dags", "state", "mapping_reducer", "busy")[0] == 0

@@ -53,14 +53,17 @@ PATIENT = {
 }
 
 
-def dagmap(args: list[str], env: dict[str, str], tmp_path: Path, *, watch: ServiceProcess, timeout: float) -> str:
+def dagmap(
+    args: list[str], env: dict[str, str], tmp_path: Path, *, timeout: float, watch: ServiceProcess | None = None
+) -> str:
     """Run ``dagmap <args>`` to its end (failing at once if the scheduler exits meanwhile); returns stdout."""
     name = args[1] if len(args) > 1 else args[0]
     stdout_path, stderr_path = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen([DAGMAP, *args], env=env, stdout=stdout, stderr=stderr)
     try:
-        wait_until(lambda: process.poll() is not None, timeout=timeout, what=f"dagmap {name}", watch=[watch])
+        watched = [watch] if watch else []
+        wait_until(lambda: process.poll() is not None, timeout=timeout, what=f"dagmap {name}", watch=watched)
     finally:
         if process.poll() is None:
             process.kill()
@@ -97,9 +100,10 @@ def test_mapping_elt_loads_each_file_in_its_own_instance(
 ) -> None:
     upload(s3_bucket, FILES)
     env = service_env(sqlite_url, tmp_path / "home", EXAMPLES, **PATIENT)
-    scheduler = services(["scheduler"], env)
     # mapping_elt starts paused (is_paused_upon_creation): a run triggered while it is paused stays queued.
-    dagmap(["dags", "unpause", "mapping_elt"], env, tmp_path, watch=scheduler, timeout=60)
+    # Unpaused before the scheduler starts, so that the CLI and the DAG processor never store it at once.
+    dagmap(["dags", "unpause", "mapping_elt"], env, tmp_path, timeout=60)
+    scheduler = services(["scheduler"], env)
 
     conf = json.dumps({"bucket": s3_bucket})
     report = trigger("mapping_elt", env, tmp_path, scheduler, "--conf", conf, "--logical-date", "2022-04-12")

@@ -7,6 +7,7 @@ operator never reads S3 itself: it sends Snowflake the ``COPY INTO ... FROM @sta
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -50,10 +51,13 @@ def _listening(port: int) -> bool:
 def fakesnow_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The port of a ``fakesnow -s`` server (one in-memory DuckDB shared by its sessions) for this module."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("fakesnow") / "server.log"
+    workdir = tmp_path_factory.mktemp("fakesnow")
+    log_path = workdir / "server.log"
     executable = Path(sys.executable).parent / "fakesnow"
+    env = {**os.environ, "TMPDIR": str(workdir)}  # its stage folder (fakesnow_bucket_*) goes with the test's
     with log_path.open("wb") as log:
-        process = subprocess.Popen([str(executable), "-s", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+        command = [str(executable), "-s", "-p", str(port)]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.monotonic() + 30
         while not _listening(port):
@@ -150,6 +154,21 @@ def test_snowflake_operator_returns_rows_of_the_last_statement(hook: SnowflakeHo
         sql="CREATE TABLE totals AS SELECT 7 AS n; SELECT n, CURRENT_SCHEMA() FROM totals",
     )
     assert operator.execute({}) == [(7, "ANALYTICS")]
+
+
+def test_the_generic_sql_operator_uses_the_snowflake_hook_of_a_snowflake_connection(
+    hook: SnowflakeHook, database: str
+) -> None:
+    from dagmap.providers.sql.operators import SQLExecuteQueryOperator
+
+    hook.run("INSERT INTO sales VALUES (1, 'north', 2.5)")
+    operator = SQLExecuteQueryOperator(
+        task_id="query",
+        conn_id=hook.snowflake_conn_id,
+        database=database,
+        sql="SELECT COUNT(*), CURRENT_DATABASE() FROM sales",
+    )
+    assert operator.execute({}) == [(1, database)]
 
 
 def _write_csv(root: Path, key: str, rows: list[tuple[int, str, float]]) -> str:

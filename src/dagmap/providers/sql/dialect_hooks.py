@@ -184,8 +184,13 @@ def hook_for_connection(conn_id: str, schema: str | None = None) -> SqlHook:
     ``schema`` replaces the connection's database, as the ``schema`` argument of :class:`SqlHook` does.
     """
     connection = Connection.get(conn_id)
-    hook_class = HOOKS_BY_CONN_TYPE.get(connection.conn_type or "", SqlHook)
-    hook = hook_class(conn_id)
-    hook.schema = schema
+    hook: SqlHook
+    if connection.conn_type == "snowflake":  # an optional extra: imported only when used
+        from dagmap.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+        hook = SnowflakeHook(conn_id, database=schema)
+    else:
+        hook = HOOKS_BY_CONN_TYPE.get(connection.conn_type or "", SqlHook)(conn_id)
+        hook.schema = schema
     hook.__dict__["connection"] = connection  # already fetched: do not walk the secrets chain twice
     return hook

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagmap.providers.sql.dialect_hooks import hook_for_connection
-from dagmap.providers.sql.hook import Handler, fetch_all_handler
+from dagmap.providers.sql.hook import Handler, SqlHook, fetch_all_handler
 from dagmap.sdk.baseoperator import BaseOperator
 
 log = logging.getLogger("dagmap.task")
@@ -29,7 +29,7 @@ class SQLExecuteQueryOperator(BaseOperator):
     for a list of statements (see :meth:`SqlHook.run`).
     """
 
-    template_fields = ("conn_id", "sql", "parameters")
+    template_fields: Sequence[str] = ("conn_id", "sql", "parameters")
     template_ext = (".sql",)
     template_fields_renderers = {"sql": "sql", "parameters": "json"}
     ui_color = "#cdaaed"
@@ -59,9 +59,12 @@ class SQLExecuteQueryOperator(BaseOperator):
         self.database = database
         self.show_return_value_in_logs = show_return_value_in_logs
 
+    def get_db_hook(self) -> SqlHook:
+        """The hook ``execute`` runs the SQL with: the one for the connection's type."""
+        return hook_for_connection(self.conn_id, schema=self.database)
+
     def execute(self, context: dict[str, Any]) -> Any:
-        hook = hook_for_connection(self.conn_id, schema=self.database)
-        with hook:
+        with self.get_db_hook() as hook:
             result = hook.run(
                 self.sql if isinstance(self.sql, str) else list(self.sql),
                 autocommit=self.autocommit,

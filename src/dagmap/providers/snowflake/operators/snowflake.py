@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagmap.providers.snowflake.hooks.snowflake import SnowflakeHook
 from dagmap.providers.sql.hook import Handler, fetch_all_handler
 from dagmap.providers.sql.operators import SQLExecuteQueryOperator
-
-log = logging.getLogger("dagmap.task")
 
 
 class SnowflakeOperator(SQLExecuteQueryOperator):
@@ -20,8 +17,7 @@ class SnowflakeOperator(SQLExecuteQueryOperator):
     default for Snowflake); the rows of the last one are returned unless ``return_last`` is false.
     """
 
-    # SQLExecuteQueryOperator's unannotated tuple makes mypy expect exactly three names.
-    template_fields = ("conn_id", "sql", "parameters", "warehouse", "database", "role", "schema")  # type: ignore[assignment]
+    template_fields = ("conn_id", "sql", "parameters", "warehouse", "database", "role", "schema")
     ui_color = "#ededed"
 
     def __init__(
@@ -70,18 +66,3 @@ class SnowflakeOperator(SQLExecuteQueryOperator):
             authenticator=self.authenticator,
             session_parameters=self.session_parameters,
         )
-
-    def execute(self, context: dict[str, Any]) -> Any:
-        result = self.get_db_hook().run(
-            self.sql if isinstance(self.sql, str) else list(self.sql),
-            autocommit=self.autocommit,
-            parameters=self.parameters,
-            handler=self.handler if self.do_xcom_push else None,
-            split_statements=self.split_statements,
-            return_last=self.return_last,
-        )
-        if not self.do_xcom_push:
-            return None
-        if self.show_return_value_in_logs:
-            log.info("Result: %s", result)
-        return result

@@ -6,7 +6,7 @@ without database access) implements the same protocol.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from dagmap.model.keys import TaskInstanceKey
@@ -17,9 +17,13 @@ from dagmap.xcom.backends import XComStorage
 class RuntimeClient(Protocol):
     storage: XComStorage
 
-    def start(self, key: TaskInstanceKey) -> StartedTry | None: ...
+    def start(self, key: TaskInstanceKey, try_number: int | None = None) -> StartedTry | None: ...
 
-    def start_many(self, keys: Sequence[TaskInstanceKey]) -> dict[TaskInstanceKey, StartedTry]: ...
+    def start_many(
+        self, keys: Sequence[TaskInstanceKey], try_numbers: Mapping[TaskInstanceKey, int] | None = None
+    ) -> dict[TaskInstanceKey, StartedTry]:
+        """Start the next try of each startable key (of each whose next try is ``try_numbers[key]``, if
+        given); the keys left out were not started."""
 
     def finish(self, key: TaskInstanceKey, outcome: TryOutcome) -> None: ...
 
@@ -35,4 +39,4 @@ class RuntimeClient(Protocol):
 
     def expanded_count(self, dag_id: str, run_id: str, task_id: str) -> int: ...
 
-    def heartbeat(self, key: TaskInstanceKey) -> bool: ...
+    def heartbeat(self, key: TaskInstanceKey, try_number: int | None = None) -> bool: ...

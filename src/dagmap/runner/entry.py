@@ -47,11 +47,16 @@ def _client(url: str) -> Any:
 
 
 def run_workload(workload: Workload) -> TaskInstanceState | None:
-    """Run one workload against the configured database; the state it ended in (None: not startable)."""
+    """Run one workload against the configured database; the state it ended in (None: not startable, or the
+    workload is about an earlier try, e.g. a broker redelivered the message of a dead worker)."""
     settings = get_settings()
     dag = load_dag(workload.dag_fileloc, workload.key.dag_id)
     return run_task_instance(
-        workload.key, dag=dag, client=_client(settings.sql_alchemy_conn), log_folder=settings.log_folder
+        workload.key,
+        dag=dag,
+        client=_client(settings.sql_alchemy_conn),
+        log_folder=settings.log_folder,
+        try_number=workload.try_number,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 from dagmap.config import get_settings
@@ -59,13 +59,15 @@ def heartbeating(
     keys: Collection[TaskInstanceKey] | Callable[[], Collection[TaskInstanceKey]],
     *,
     interval: float | None = None,
+    try_numbers: Mapping[TaskInstanceKey, int] | None = None,
 ) -> Iterator[None]:
     """Heartbeat ``keys`` (or the keys a callable returns at each beat: a batch's unfinished tries) while the
-    block runs. An instance that is no longer running is simply not updated."""
+    block runs. An instance that is no longer running (the try ``try_numbers`` names, when given) is simply
+    not updated."""
 
     def beat() -> None:
         for key in keys() if callable(keys) else keys:
-            client.heartbeat(key)
+            client.heartbeat(key, try_numbers.get(key) if try_numbers is not None else None)
 
     thread = HeartbeatThread(beat, interval if interval is not None else heartbeat_interval())
     thread.start()
@@ -81,5 +83,5 @@ def run_workload_with_heartbeat(workload: Workload) -> TaskInstanceState | None:
     from dagmap.runner.entry import _client, run_workload
 
     client = _client(get_settings().sql_alchemy_conn)
-    with heartbeating(client, [workload.key]):
+    with heartbeating(client, [workload.key], try_numbers={workload.key: workload.try_number}):
         return run_workload(workload)

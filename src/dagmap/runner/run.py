@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,10 +56,14 @@ class _ClientXComSource:
 
 
 def run_task_instance(
-    key: TaskInstanceKey, *, dag: Any, client: RuntimeClient, log_folder: Path
+    key: TaskInstanceKey, *, dag: Any, client: RuntimeClient, log_folder: Path, try_number: int | None = None
 ) -> TaskInstanceState | None:
-    """Run the next try of ``key``. Returns its final state, or None if the instance was not startable."""
-    return run_task_instances([key], dag_for=lambda _key: dag, client=client, log_folder=log_folder).get(key)
+    """Run the next try of ``key`` (only if it is try ``try_number``, when given). Returns its final state, or
+    None if the instance was not startable."""
+    try_numbers = None if try_number is None else {key: try_number}
+    return run_task_instances(
+        [key], dag_for=lambda _key: dag, client=client, log_folder=log_folder, try_numbers=try_numbers
+    ).get(key)
 
 
 def run_task_instances(
@@ -69,13 +73,15 @@ def run_task_instances(
     client: RuntimeClient,
     log_folder: Path,
     on_finish: Callable[[TaskInstanceKey, TaskInstanceState], None] | None = None,
+    try_numbers: Mapping[TaskInstanceKey, int] | None = None,
 ) -> dict[TaskInstanceKey, TaskInstanceState | None]:
     """Run the next try of each key, one after another, starting and ending them in bulk.
 
-    Instances that are not startable (finished, cleared, running elsewhere) map to None. The tries of a batch
-    are recorded together when the last one ends, so a batch should take seconds, not hours.
+    Instances that are not startable (finished, cleared, running elsewhere, or whose next try is not the one
+    ``try_numbers`` names: a workload of an earlier try) map to None. The tries of a batch are recorded
+    together when the last one ends, so a batch should take seconds, not hours.
     """
-    started = client.start_many(keys)
+    started = client.start_many(keys, try_numbers)
     results: list[tuple[TaskInstanceKey, TryOutcome]] = []
     for key in keys:
         begun = started.get(key)

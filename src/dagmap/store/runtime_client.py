@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,12 +43,16 @@ class DirectRuntimeClient:
     def hostname(self) -> str:
         return self._hostname
 
-    def start(self, key: TaskInstanceKey) -> StartedTry | None:
-        return self.start_many([key]).get(key)
+    def start(self, key: TaskInstanceKey, try_number: int | None = None) -> StartedTry | None:
+        return self.start_many([key], None if try_number is None else {key: try_number}).get(key)
 
-    def start_many(self, keys: Sequence[TaskInstanceKey]) -> dict[TaskInstanceKey, StartedTry]:
+    def start_many(
+        self, keys: Sequence[TaskInstanceKey], try_numbers: Mapping[TaskInstanceKey, int] | None = None
+    ) -> dict[TaskInstanceKey, StartedTry]:
         with self._sessions.begin() as session:
-            started = tries.start_tries(session, keys, hostname=self._hostname, pid=os.getpid())
+            started = tries.start_tries(
+                session, keys, hostname=self._hostname, pid=os.getpid(), try_numbers=try_numbers
+            )
         return {key: StartedTry(s.try_number, s.max_tries) for key, s in started.items()}
 
     def finish(self, key: TaskInstanceKey, outcome: TryOutcome) -> None:
@@ -94,9 +98,9 @@ class DirectRuntimeClient:
             tries.insert_xcoms(session, xcom_rows)
             tries.insert_rendered(session, rendered_rows)
 
-    def heartbeat(self, key: TaskInstanceKey) -> bool:
+    def heartbeat(self, key: TaskInstanceKey, try_number: int | None = None) -> bool:
         with self._sessions.begin() as session:
-            return ti_queries.heartbeat(session, key)
+            return ti_queries.heartbeat(session, key, try_number)
 
     # --- reads -------------------------------------------------------------------------------------------
     def run_info(self, dag_id: str, run_id: str) -> RunInfo:

@@ -94,7 +94,7 @@ def test_a_celery_worker_killed_mid_task_is_found_by_its_heartbeats_and_retried_
     assert [number_state[:2] for number_state in rest] == ([(2, "success")] if retries else [])
 
     # The killed worker's message of try 1 comes back to the fresh worker: on RabbitMQ at once (while try 1
-    # is running, or after it was found dead: see the xfail test below), on Redis once the visibility timeout
+    # is running, or after it was found dead: see the test below), on Redis once the visibility timeout
     # has passed (brought forward here, after the run ended: it must not start anything).
     if broker == "redis":
         assert len(redeliver_unacked(deployment)) == 1
@@ -109,11 +109,6 @@ def test_a_celery_worker_killed_mid_task_is_found_by_its_heartbeats_and_retried_
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="the runner starts the instance's next try whatever try the message names: tries.start_tries "
-    "does not compare try numbers (a stale message starts try 2 during the retry delay)",
-)
 def test_a_redelivered_message_of_a_dead_try_does_not_start_the_retry_early(
     postgres_url: str, tmp_path: Path, deploy: Callable[..., CeleryDeployment]
 ) -> None:
@@ -162,11 +157,6 @@ FROZEN_DAG = textwrap.dedent(
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="tries.end_tries ends whichever try is running: it does not compare the try number, so a try found "
-    "dead that wakes up ends the newer try with its own outcome",
-)
 def test_a_frozen_celery_worker_that_wakes_up_cannot_end_the_newer_try(
     postgres_url: str, tmp_path: Path, deploy: Callable[..., CeleryDeployment]
 ) -> None:

@@ -38,13 +38,15 @@ def run_workloads(workloads: list[Workload]) -> Mapping[TaskInstanceKey, TaskIns
 
     settings = get_settings()
     files = {w.key: w.dag_fileloc for w in workloads}
+    try_numbers = {w.key: w.try_number for w in workloads}
     client = _client(settings.sql_alchemy_conn)
-    with heartbeating(client, list(files)):
+    with heartbeating(client, list(files), try_numbers=try_numbers):
         return run_task_instances(
             list(files),
             dag_for=lambda key: load_dag(files[key], key.dag_id),
             client=client,
             log_folder=settings.log_folder,
+            try_numbers=try_numbers,
         )
 
 

@@ -81,9 +81,16 @@ def list_for_run(session: Session, dag_id: str, run_id: str, *, task_id: str | N
 
 
 def start_try(
-    session: Session, key: TaskInstanceKey, *, hostname: str, pid: int, executor: str | None = None
+    session: Session,
+    key: TaskInstanceKey,
+    *,
+    hostname: str,
+    pid: int,
+    executor: str | None = None,
+    try_number: int | None = None,
 ) -> StartedTry | None:
-    """queued/scheduled/up_for_retry -> running with the next try number; None when not startable now."""
+    """queued/scheduled/up_for_retry -> running with the next try number; None when not startable now, or
+    when ``try_number`` (the try the caller was asked to run) is not the next one."""
     row = session.execute(
         select(TI.state, TI.try_number, TI.max_tries).where(key_filter(key)).with_for_update()
     ).one_or_none()
@@ -91,6 +98,8 @@ def start_try(
         raise TaskInstanceNotFound(dag_id=key.dag_id, task_id=key.task_id, map_index=key.map_index, run_id=key.run_id)
     before = _state(row.state)
     if before is None or before not in STARTABLE or not is_legal_transition(before, S.RUNNING):
+        return None
+    if try_number is not None and row.try_number != try_number - 1:
         return None
     now = utcnow()
     result = session.execute(
@@ -186,11 +195,13 @@ def _record_history(
     )
 
 
-def heartbeat(session: Session, key: TaskInstanceKey) -> bool:
-    """Record that the running try is alive; False when the instance is no longer running (stop the task)."""
+def heartbeat(session: Session, key: TaskInstanceKey, try_number: int | None = None) -> bool:
+    """Record that the running try (try ``try_number``, when given) is alive; False when the instance is no
+    longer running that try (stop the task): a try found dead and woken later never keeps a newer one alive."""
+    current_try = [TI.try_number == try_number] if try_number is not None else []
     result = session.execute(
         update(TI)
-        .where(key_filter(key), TI.state == S.RUNNING.value)
+        .where(key_filter(key), TI.state == S.RUNNING.value, *current_try)
         .values(last_heartbeat_at=utcnow())
         .execution_options(**_NO_UPDATE_SYNC)
     )

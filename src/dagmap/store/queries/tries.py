@@ -7,7 +7,7 @@ indexes) to start and one executemany to end, so thousands of mapped instances c
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -47,10 +47,13 @@ class EndedTry(NamedTuple):
     rendered_map_index: str | None = None
 
 
-def _by_task(keys: Iterable[TaskInstanceKey]) -> dict[tuple[str, str, str], list[int]]:
-    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+def _by_task(
+    keys: Iterable[TaskInstanceKey], try_numbers: Mapping[TaskInstanceKey, int] | None = None
+) -> dict[tuple[str, str, str, int | None], list[int]]:
+    groups: dict[tuple[str, str, str, int | None], list[int]] = defaultdict(list)
     for key in keys:
-        groups[(key.dag_id, key.run_id, key.task_id)].append(key.map_index)
+        expected = try_numbers.get(key) if try_numbers is not None else None
+        groups[(key.dag_id, key.run_id, key.task_id, expected)].append(key.map_index)
     return groups
 
 
@@ -62,21 +65,25 @@ def start_tries(
     pid: int,
     executor: str | None = None,
     now: datetime | None = None,
+    try_numbers: Mapping[TaskInstanceKey, int] | None = None,
 ) -> dict[TaskInstanceKey, Started]:
     """queued/scheduled/up_for_retry -> running for every startable key; the others are left out of the result.
 
-    A new try starts without the XCom and rendered fields of the previous one.
+    ``try_numbers``: the try each key's workload is about; a key starts only when that is its next try (a
+    redelivered message of an earlier try starts nothing). A new try starts without the XCom and rendered
+    fields of the previous one.
     """
     now = now or utcnow()
     started: dict[TaskInstanceKey, Started] = {}
     table = _TABLE
-    for (dag_id, run_id, task_id), indexes in _by_task(keys).items():
+    for (dag_id, run_id, task_id, expected), indexes in _by_task(keys, try_numbers).items():
         for chunk in chunked(sorted(set(indexes)), _CHUNK):
             where = and_(
                 table.c.dag_id == dag_id,
                 table.c.run_id == run_id,
                 table.c.task_id == task_id,
                 table.c.map_index.in_(list(chunk)),
+                *([table.c.try_number == expected - 1] if expected is not None else []),
             )
             rows = session.execute(
                 update(table)
@@ -121,6 +128,7 @@ _END = (
         _TABLE.c.run_id == bindparam("k_run_id"),
         _TABLE.c.task_id == bindparam("k_task_id"),
         _TABLE.c.map_index == bindparam("k_map_index"),
+        _TABLE.c.try_number == bindparam("k_try_number"),
         _TABLE.c.state == S.RUNNING.value,
     )
     .values(
@@ -137,7 +145,8 @@ _END = (
 def end_tries(session: Session, ended: Sequence[EndedTry]) -> list[TaskInstanceKey]:
     """running -> the try's end state for each, plus one history row each; returns the keys that ended.
 
-    A key whose instance is no longer running (cleared or marked meanwhile) is not changed and not returned.
+    A key whose instance is no longer running this try (cleared or marked meanwhile, or found dead and on a
+    newer try) is not changed and not returned.
     """
     if not ended:
         return []
@@ -176,6 +185,7 @@ def _end_params(item: EndedTry) -> dict[str, Any]:
         "k_run_id": key.run_id,
         "k_task_id": key.task_id,
         "k_map_index": key.map_index,
+        "k_try_number": item.try_number,
         "v_state": item.state.value,
         "v_end_date": item.end_date,
         "v_duration": duration,

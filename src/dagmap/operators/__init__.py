@@ -1,16 +1,20 @@
 """dagmap's built-in operators (``airflow.operators.*`` users change only the import prefix)."""
 
 from dagmap.operators.bash import BashOperator
+from dagmap.operators.branch import BaseBranchOperator
 from dagmap.operators.empty import EmptyOperator
+from dagmap.operators.latest_only import LatestOnlyOperator
 from dagmap.operators.python import BranchPythonOperator, PythonOperator, ShortCircuitOperator
 
 DummyOperator = EmptyOperator
 
 __all__ = [
+    "BaseBranchOperator",
     "BashOperator",
     "BranchPythonOperator",
     "DummyOperator",
     "EmptyOperator",
+    "LatestOnlyOperator",
     "PythonOperator",
     "ShortCircuitOperator",
 ]

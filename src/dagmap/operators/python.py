@@ -1,15 +1,30 @@
-"""PythonOperator and its branching (BranchPythonOperator) and short-circuit (ShortCircuitOperator) kin."""
+"""PythonOperator and its branching (BranchPythonOperator) and short-circuit (ShortCircuitOperator) kin.
+
+The virtualenv / external-Python operators are importable but not supported yet: creating one is an error.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, NoReturn
 
 from dagmap.errors import DagDefinitionError
 from dagmap.sdk.baseoperator import BaseOperator
-from dagmap.sdk.context import inject_context_kwargs
+from dagmap.sdk.context import get_current_context, inject_context_kwargs
 from dagmap.sdk.skipping import SkipDecision, branch_decision, short_circuit_decision
+
+__all__ = [
+    "BranchExternalPythonOperator",
+    "BranchPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonOperator",
+    "PythonVirtualenvOperator",
+    "ShortCircuitOperator",
+    "get_current_context",
+    "is_venv_installed",
+]
 
 log = logging.getLogger("dagmap.task")
 
@@ -82,3 +97,45 @@ class ShortCircuitOperator(PythonOperator):
         return short_circuit_decision(
             self, result, ignore_downstream_trigger_rules=self.ignore_downstream_trigger_rules
         )
+
+
+def is_venv_installed() -> bool:
+    """Whether virtualenv tasks can run here: never in dagmap yet (DAG files that check, as Airflow's examples
+    do, leave those tasks out)."""
+    return False
+
+
+class _NotSupportedOperator:
+    """An Airflow operator dagmap cannot run yet: importing it works, creating or mapping it is a DAG error."""
+
+    reason: ClassVar[str] = "running Python in another interpreter or virtual environment is not supported yet"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse(kwargs.get("task_id"))
+
+    @classmethod
+    def partial(cls, *args: Any, **kwargs: Any) -> NoReturn:
+        cls._refuse(kwargs.get("task_id"))
+
+    @classmethod
+    def _refuse(cls, task_id: Any) -> NoReturn:
+        raise DagDefinitionError(
+            f"{cls.__name__} is not available in dagmap: {cls.reason}; use PythonOperator or @task",
+            task_id=task_id if isinstance(task_id, str) else None,
+        )
+
+
+class PythonVirtualenvOperator(_NotSupportedOperator):
+    """Not supported yet (Airflow runs the callable in a new virtual environment)."""
+
+
+class ExternalPythonOperator(_NotSupportedOperator):
+    """Not supported yet (Airflow runs the callable with another Python interpreter)."""
+
+
+class BranchPythonVirtualenvOperator(_NotSupportedOperator):
+    """Not supported yet."""
+
+
+class BranchExternalPythonOperator(_NotSupportedOperator):
+    """Not supported yet."""

@@ -20,7 +20,15 @@ RETURN_VALUE = "return_value"
 
 
 class XComArg(DependencyMixin):
-    """Base of every XCom reference. Using one as a task argument also makes its producer upstream."""
+    """Base of every XCom reference. Using one as a task argument also makes its producer upstream.
+
+    ``XComArg(task)`` / ``XComArg(task, key="k")`` build the plain reference, as in Airflow.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is XComArg:
+            return PlainXComArg(*args, **kwargs)
+        return super().__new__(cls)
 
     def iter_references(self) -> Iterator[tuple[AbstractOperator, str]]:
         """Every ``(producing task, key)`` this value is made from."""

@@ -1,0 +1,5 @@
+"""``airflow.models.dag``: the DAG class."""
+
+from dagmap.sdk.dag import DAG
+
+__all__ = ["DAG"]

@@ -1,0 +1,5 @@
+"""``airflow.models.mappedoperator``: what ``Operator.partial(...).expand(...)`` builds."""
+
+from dagmap.sdk.mapped_operator import MappedOperator
+
+__all__ = ["MappedOperator"]

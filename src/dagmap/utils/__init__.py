@@ -1,0 +1,1 @@
+"""``airflow.utils.*`` modules that DAG files import, as thin re-exports of :mod:`dagmap.sdk`."""

@@ -198,9 +198,11 @@ def _index_without_run(spec: DagSpec, task: TaskSpec, map_index: int | None) -> 
     if count == 0:
         raise TaskInstanceNotFound("is mapped over an empty literal: it has no instance to render", **where)
     if map_index is None:
-        choose = f"0-{count - 1}" if count is not None else "its input is an upstream result"
-        total = f"into {count} instances" if count is not None else "over an upstream result"
-        raise TaskNotFound(f"is mapped {total}: choose an instance with --map-index ({choose})", **where)
+        if count is None:
+            raise TaskNotFound("is mapped over an upstream result: choose an instance with --map-index", **where)
+        raise TaskNotFound(
+            f"is mapped into {count} instances: choose an instance with --map-index (0-{count - 1})", **where
+        )
     if map_index < 0 or (count is not None and map_index >= count):
         has = f"it has {count}: {index_spans(list(range(count)))}" if count is not None else "indexes start at 0"
         raise TaskInstanceNotFound(f"has no map index {map_index} ({has})", **where)
@@ -236,6 +238,7 @@ def _render_now(dag: Any, task_id: str, lookup: _Lookup, run: str | None, sessio
     )
     where: dict[str, Any] = {"dag_id": key.dag_id, "task_id": task_id, "map_index": map_index}
     try:
+        _check_mapped_sources(view.dag_view.spec, view.spec, client, key)
         context = build_context(
             dag=dag,
             task=view.task,
@@ -264,6 +267,19 @@ def _render_now(dag: Any, task_id: str, lookup: _Lookup, run: str | None, sessio
     except Exception as error:  # user code (templates, .map functions): its failure is the answer
         raise TemplateError(f"rendering failed: {type(error).__name__}: {error}", **where) from error
     return RenderedFields(key, view.rendered_fields(operator), stored=False, run_exists=lookup.run is not None)
+
+
+def _check_mapped_sources(spec: DagSpec, task: TaskSpec, client: Any, key: TaskInstanceKey) -> None:
+    """A mapped upstream that has pushed nothing yet would look like an empty expansion: say what is missing."""
+    from dagmap.scheduler.expansion import expansion_inputs
+
+    for source in expansion_inputs(spec, task):
+        if spec.task(source.task_id).is_mapped and not client.pushed_count(
+            key.dag_id, key.run_id, source.task_id, source.key
+        ):
+            raise XComNotFound(
+                f"no XCom {source.key!r} pushed by the instances of {source.task_id!r}", task_id=source.task_id
+            )
 
 
 class _XComSource:

@@ -333,6 +333,11 @@ def test_render_resolves_mapped_arguments_from_upstream_xcom(db_url: str, tmp_pa
     code, _, err = invoke("tasks", "render", dag, "keep_raw", "2024-03-01", "--map-index", "1")
     assert code == 2
     assert "cannot render yet: it needs a value 'raw_templates' pushes" in err and "does not exist yet" in err
+    # Over a mapped upstream that has not pushed (no run yet): not mistaken for an empty expansion.
+    code, _, err = invoke(
+        "tasks", "render", "mapping_mapped_over_mapped", "second", "2024-03-01", "--map-index=0", "-S", str(CORPUS)
+    )
+    assert code == 2 and "cannot render yet: it needs a value 'first' pushes" in err
     code, _, err = invoke("tasks", "clear", dag, "-t", "^raw_templates$", "-y")  # its XCom goes
     assert code == 0, err
     code, _, err = invoke("tasks", "render", dag, "keep_raw", RUN, "--map-index", "1")

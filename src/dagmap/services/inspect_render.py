@@ -56,11 +56,9 @@ class RenderedFields:
 class _Lookup:
     """What the database says about the instance before anything is rendered."""
 
-    spec: DagSpec | None
     run: RunInfo | None
     map_index: int | None
     next_try: int = 1
-    max_tries: int = 0
     expanded: int | None = None
 
 
@@ -89,7 +87,7 @@ def render_task_fields(
         if spec is not None and task_id not in spec.tasks_by_id:
             raise TaskNotFound("no such task in the DAG", dag_id=dag_id, task_id=task_id)
         summary = _existing_run(session, dag_id, run)
-        lookup = _Lookup(spec, None, map_index)
+        lookup = _Lookup(None, map_index)
         if summary is not None:
             indexes = queries.map_indexes(session, dag_id, summary.run_id, task_id)
             if _not_expanded_yet(spec, task_id, indexes) and map_index is not None and map_index >= 0:
@@ -111,7 +109,6 @@ def render_task_fields(
             expanded = sum(1 for i, state in indexes if i >= 0 and state != TaskInstanceState.REMOVED)
             latest = current.try_number if current else 0
             lookup = _Lookup(
-                spec,
                 _run_info(summary),
                 index,
                 next_try=latest + 1 if current and current.state in WAITING else max(latest, 1),
@@ -230,7 +227,7 @@ def _render_now(dag: Any, task_id: str, lookup: _Lookup, run: str | None, sessio
         key=key,
         task=view.task,
         try_number=lookup.next_try,
-        max_tries=lookup.max_tries or view.spec.retries,
+        max_tries=view.spec.retries,
         client=client,
         start_date=datetime.now(UTC),
         mapped_task_ids=view.mapped_task_ids,

@@ -125,7 +125,8 @@ class _SpoolingLog(io.TextIOBase):
             self._parts.append(text)
             if time.monotonic() > self._deadline:
                 os.makedirs(os.path.dirname(self._path), exist_ok=True)
-                self._file = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - closed in finish()
+                # Line-buffered: ``tasks logs --follow`` sees each printed line as it is written.
+                self._file = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in finish()
                 self._file.write("".join(self._parts))
                 self._parts.clear()
         return len(text)

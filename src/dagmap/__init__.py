@@ -32,8 +32,10 @@ if TYPE_CHECKING:
         dag,
         get_current_context,
         resolve_params,
+        setup,
         task,
         task_group,
+        teardown,
     )
 
 _SDK_NAMES = (
@@ -57,8 +59,10 @@ _SDK_NAMES = (
     "dag",
     "get_current_context",
     "resolve_params",
+    "setup",
     "task",
     "task_group",
+    "teardown",
 )
 _EXPORTS: dict[str, str] = {name: "dagmap.sdk" for name in _SDK_NAMES}
 _EXPORTS.update(Variable="dagmap.connections", Connection="dagmap.connections")
@@ -86,8 +90,10 @@ __all__ = [
     "dag",
     "get_current_context",
     "resolve_params",
+    "setup",
     "task",
     "task_group",
+    "teardown",
 ]
 
 

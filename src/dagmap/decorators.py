@@ -1,5 +1,8 @@
-"""``from airflow.decorators import dag, task, task_group`` users import from here (or from ``dagmap``)."""
+"""``from airflow.decorators import dag, task, task_group`` users import from here (or from ``dagmap``).
 
-from dagmap.sdk import dag, task, task_group
+``setup`` and ``teardown`` exist so that using them is an error that says they are not supported yet.
+"""
 
-__all__ = ["dag", "task", "task_group"]
+from dagmap.sdk import dag, setup, task, task_group, teardown
+
+__all__ = ["dag", "setup", "task", "task_group", "teardown"]

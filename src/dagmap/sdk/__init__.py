@@ -17,6 +17,7 @@ from dagmap.sdk.dependencies import EdgeModifier, Label, chain, chain_linear, cr
 from dagmap.sdk.expand_input import DictOfListsExpandInput, ListOfDictsExpandInput
 from dagmap.sdk.mapped_operator import MappedOperator, OperatorPartial
 from dagmap.sdk.params import Param, ParamsDict, resolve_params
+from dagmap.sdk.setup_teardown import setup, teardown
 from dagmap.sdk.task_group import MappedTaskGroup, TaskGroup
 from dagmap.sdk.task_group_decorator import MappedArgument, task_group
 from dagmap.sdk.xcom_arg import ConcatXComArg, MapXComArg, PlainXComArg, XComArg, ZipXComArg
@@ -57,8 +58,10 @@ __all__ = [
     "dag",
     "get_current_context",
     "resolve_params",
+    "setup",
     "task",
     "task_group",
+    "teardown",
 ]
 
 

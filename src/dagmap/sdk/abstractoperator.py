@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dagmap.errors import DagDefinitionError
 from dagmap.sdk.dependencies import DependencyMixin, link
@@ -80,6 +80,18 @@ class AbstractOperator(DependencyMixin):
 
     def dependency_endpoints(self, *, as_upstream: bool) -> list[AbstractOperator]:
         return [self]
+
+    def as_setup(self) -> NoReturn:
+        """Airflow marks the task as a setup task; not supported yet."""
+        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+
+        refuse_setup_teardown("as_setup", self.task_id)
+
+    def as_teardown(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Airflow marks the task as a teardown task; not supported yet."""
+        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+
+        refuse_setup_teardown("as_teardown", self.task_id)
 
     # --- relatives ------------------------------------------------------------------------------------
     def _relative(self, task_id: str) -> AbstractOperator:

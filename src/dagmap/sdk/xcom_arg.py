@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dagmap.errors import MappingDefinitionError
 from dagmap.sdk.dependencies import DependencyMixin
@@ -57,6 +57,18 @@ class XComArg(DependencyMixin):
         if not others:
             raise MappingDefinitionError("concat() needs at least one other input")
         return ConcatXComArg((self, *(_check_input("concat", other) for other in others)))
+
+    def as_setup(self) -> NoReturn:
+        """Airflow marks the producing task as a setup task; not supported yet."""
+        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+
+        refuse_setup_teardown("as_setup")
+
+    def as_teardown(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Airflow marks the producing task as a teardown task; not supported yet."""
+        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+
+        refuse_setup_teardown("as_teardown")
 
     def __iter__(self) -> Iterator[Any]:
         raise TypeError(

@@ -123,7 +123,12 @@ def ip_server_port() -> Iterator[int]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite database of the test's own (SQLite only: the corpus tests cover PostgreSQL)."""
+    """A migrated SQLite database of the test's own (SQLite only: the corpus tests cover PostgreSQL).
+
+    ``AIRFLOW_HOME`` (which Airflow always sets; example_bash_decorator makes folders in it) is the test's
+    temporary folder.
+    """
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow_home"))
     path = tmp_path / "dagmap.db"
     shutil.copyfile(sqlite_template, path)
     url = f"sqlite:///{path}"

@@ -1,18 +1,29 @@
 """Operators and SDK behaviour Airflow's example DAGs rely on: XComArg(task), BaseBranchOperator,
-LatestOnlyOperator, and the virtualenv operators dagmap refuses with a clear error."""
+LatestOnlyOperator, BranchDayOfWeekOperator, BranchDateTimeOperator, WeekDay; and what dagmap refuses with a
+clear error (virtualenv operators, setup/teardown)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from dagmap import DAG, XComArg
+from dagmap import setup as dagmap_setup
+from dagmap import teardown as dagmap_teardown
+from dagmap.decorators import setup as decorators_setup
+from dagmap.decorators import teardown as decorators_teardown
 from dagmap.errors import DagDefinitionError
 from dagmap.models.xcom_arg import XComArg as ModelsXComArg
-from dagmap.operators import BaseBranchOperator, EmptyOperator, LatestOnlyOperator
+from dagmap.operators import (
+    BaseBranchOperator,
+    BranchDateTimeOperator,
+    BranchDayOfWeekOperator,
+    EmptyOperator,
+    LatestOnlyOperator,
+)
 from dagmap.operators.python import (
     BranchExternalPythonOperator,
     BranchPythonVirtualenvOperator,
@@ -21,6 +32,7 @@ from dagmap.operators.python import (
     is_venv_installed,
 )
 from dagmap.sdk.xcom_arg import PlainXComArg
+from dagmap.utils.weekday import WeekDay
 
 
 def test_xcomarg_called_with_a_task_builds_the_plain_reference() -> None:
@@ -104,3 +116,84 @@ def test_virtualenv_operators_import_but_refuse_to_be_used(operator: Any) -> Non
         operator(task_id="venv", python_callable=print, requirements=["colorama"])
     with pytest.raises(DagDefinitionError, match="not available in dagmap"):
         operator.partial(task_id="venv", python_callable=print)
+
+
+def test_weekday_names_members_and_sets() -> None:
+    assert WeekDay.get_weekday_number("sunday") is WeekDay.SUNDAY
+    assert WeekDay.convert(WeekDay.MONDAY) is WeekDay.MONDAY
+    assert WeekDay.validate_week_day("Monday") == {1}
+    assert WeekDay.validate_week_day({WeekDay.SATURDAY, "sunday"}) == {6, 7}
+    with pytest.raises(AttributeError, match="Invalid Week Day"):
+        WeekDay.get_weekday_number("someday")
+    with pytest.raises(TypeError, match="Unsupported type"):
+        WeekDay.validate_week_day(3)  # type: ignore[arg-type]
+
+
+def test_branch_day_of_week_follows_the_logical_date_or_today() -> None:
+    with DAG("d", start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+        by_date = BranchDayOfWeekOperator(
+            task_id="by_date", follow_task_ids_if_true="yes", follow_task_ids_if_false=["no"],
+            week_day={WeekDay.SATURDAY, WeekDay.SUNDAY}, use_task_logical_date=True,
+        )  # fmt: skip
+        today = BranchDayOfWeekOperator(
+            task_id="today", follow_task_ids_if_true="yes", follow_task_ids_if_false="no",
+            week_day=[day.name for day in WeekDay],
+        )  # fmt: skip
+    assert by_date.execute({"logical_date": datetime(2024, 1, 6, tzinfo=UTC)}) == "yes"  # a Saturday
+    assert by_date.execute({"logical_date": datetime(2024, 1, 1, tzinfo=UTC)}) == ["no"]  # a Monday
+    assert today.execute({}) == "yes"
+    with pytest.raises(AttributeError, match="Invalid Week Day"):
+        BranchDayOfWeekOperator(task_id="bad", follow_task_ids_if_true="a", follow_task_ids_if_false="b", week_day="x")
+
+
+def _window(lower: Any, upper: Any) -> BranchDateTimeOperator:
+    with DAG("d", start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+        return BranchDateTimeOperator(
+            task_id="window", follow_task_ids_if_true=["inside"], follow_task_ids_if_false=["outside"],
+            target_lower=lower, target_upper=upper, use_task_logical_date=True,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "at", "follow"),
+    [
+        (
+            datetime(2024, 1, 1, 14, tzinfo=UTC),
+            datetime(2024, 1, 1, 15, tzinfo=UTC),
+            datetime(2024, 1, 1, 14, 30),
+            "inside",
+        ),
+        (
+            datetime(2024, 1, 1, 14, tzinfo=UTC),
+            datetime(2024, 1, 1, 15, tzinfo=UTC),
+            datetime(2024, 1, 1, 16),
+            "outside",
+        ),
+        (time(15), time(0), datetime(2024, 1, 1, 23), "inside"),  # across midnight: upper moves a day on
+        (time(15), time(0), datetime(2024, 1, 1, 12), "outside"),
+        (None, time(12), datetime(2024, 1, 1, 11), "inside"),
+        (time(12), None, datetime(2024, 1, 1, 11), "outside"),
+        (datetime(2024, 1, 1, 10), None, datetime(2024, 1, 1, 11), "inside"),  # naive: the DAG's zone (UTC)
+    ],
+)
+def test_branch_datetime_window(lower: Any, upper: Any, at: datetime, follow: str) -> None:
+    assert _window(lower, upper).execute({"logical_date": at.replace(tzinfo=UTC)}) == [follow]
+
+
+def test_branch_datetime_needs_a_bound() -> None:
+    with pytest.raises(DagDefinitionError, match="Both target_upper and target_lower are None"):
+        _window(None, None)
+
+
+def test_setup_and_teardown_are_refused_with_a_clear_error() -> None:
+    with DAG("d"):
+        empty = EmptyOperator(task_id="e")
+        with pytest.raises(DagDefinitionError, match=r"setup and teardown tasks \(as_setup\) are not supported"):
+            empty.as_setup()
+        with pytest.raises(DagDefinitionError, match=r"\(as_teardown\) are not supported"):
+            empty.as_teardown(setups=empty)
+        with pytest.raises(DagDefinitionError, match=r"\(as_teardown\) are not supported"):
+            empty.output.as_teardown()
+    for decorator in (dagmap_setup, dagmap_teardown, decorators_setup, decorators_teardown):
+        with pytest.raises(DagDefinitionError, match="are not supported by dagmap yet"):
+            decorator(lambda: None)

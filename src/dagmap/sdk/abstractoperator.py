@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -72,6 +73,22 @@ class AbstractOperator(DependencyMixin):
     @property
     def operator_name(self) -> str:
         return self.custom_operator_name or type(self).__name__
+
+    @property
+    def log(self) -> logging.Logger:
+        """The operator's logger, as Airflow's ``self.log``: ``dagmap.task.operators.<module>.<class>``, or
+        ``dagmap.task.operators.<logger_name>`` when the task sets ``logger_name``."""
+        custom = self.__dict__.get("_dagmap_log")
+        if custom is not None:
+            return custom  # type: ignore[no-any-return]
+        cls = getattr(self, "operator_class", None) or type(self)  # a mapped task logs as its operator
+        partial = getattr(self, "partial_kwargs", None) or {}
+        name = getattr(self, "logger_name", None) or partial.get("logger_name") or f"{cls.__module__}.{cls.__name__}"
+        return logging.getLogger(f"dagmap.task.operators.{name}")
+
+    @log.setter
+    def log(self, value: logging.Logger) -> None:
+        self.__dict__["_dagmap_log"] = value
 
     @property
     def output(self) -> PlainXComArg:

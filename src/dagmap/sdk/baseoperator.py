@@ -214,6 +214,7 @@ class BaseOperator(AbstractOperator):
         self.doc_md = doc_md or doc
         self.task_display_name = task_display_name
         self.map_index_template = map_index_template
+        self.logger_name = logger_name
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         self._dagmap_xcom_paths: frozenset[tuple[Any, ...]] = frozenset()

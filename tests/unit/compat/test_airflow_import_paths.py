@@ -9,6 +9,7 @@ import pytest
 
 import dagmap
 from dagmap import errors
+from dagmap.providers.base import BaseHook
 from dagmap.sdk import dependencies
 from dagmap.sdk.task_group import MappedTaskGroup
 from dagmap.utils.dates import days_ago
@@ -44,6 +45,7 @@ SAME_OBJECT = [
     ("dagmap.exceptions", "AirflowTaskTimeout", errors.TaskTimeoutError),
     ("dagmap.exceptions", "DuplicateTaskIdFound", errors.DuplicateTaskIdError),
     ("dagmap.exceptions", "ParamValidationError", errors.ParamValidationError),
+    ("dagmap.hooks.base", "BaseHook", BaseHook),
 ]
 
 

@@ -1,0 +1,1 @@
+"""``airflow.hooks.*`` modules that DAG files import, as thin re-exports of :mod:`dagmap.providers`."""

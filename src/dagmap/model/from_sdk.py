@@ -168,6 +168,8 @@ def dag_to_spec(dag: DAG) -> DagSpec:
         params=dag.params.serialize(),
         tags=tuple(dag.tags),
         owner=dag.owner,
+        has_on_success_callback=bool(dag.on_success_callback),
+        has_on_failure_callback=bool(dag.on_failure_callback),
         tasks=tasks,
         task_groups=groups,
         edges=edges,

@@ -164,6 +164,9 @@ class DagSpec(_Frozen):
     """Param name -> ``{"value": default, "description": ..., "schema": {...}}``."""
     tags: tuple[str, ...] = ()
     owner: str = "dagmap"
+    has_on_success_callback: bool = False
+    has_on_failure_callback: bool = False
+    """The DAG defines DAG-level callbacks: the scheduler asks the DAG processor to run them when a run ends."""
     tasks: tuple[TaskSpec, ...]
     """Topologically sorted (ties broken by task id)."""
     task_groups: tuple[TaskGroupSpec, ...] = ()

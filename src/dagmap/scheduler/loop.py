@@ -25,7 +25,15 @@ from dagmap.scheduler.views import RunKey, build_views
 from dagmap.states import DagRunState, TaskInstanceState
 from dagmap.store import db
 from dagmap.store.orm import DagRunRow
-from dagmap.store.queries import Session, SessionFactory, dag_runs, scheduling, serialized_dags, task_instances
+from dagmap.store.queries import (
+    Session,
+    SessionFactory,
+    callbacks,
+    dag_runs,
+    scheduling,
+    serialized_dags,
+    task_instances,
+)
 
 log = logging.getLogger(__name__)
 FINISHED_RUNS = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
@@ -155,7 +163,9 @@ class SchedulerLoop:
                 continue
             task_instances.finish_unfinished(session, run.dag_id, run.run_id, TaskInstanceState.SKIPPED)
             dag_runs.set_dag_run_state(session, run.dag_id, run.run_id, DagRunState.FAILED, now=now)
-            dag_runs.record_run_event(session, run.dag_id, run.run_id, "dag_run_failed", f"timed out after {timeout}s")
+            detail = f"timed out after {timeout}s"
+            dag_runs.record_run_event(session, run.dag_id, run.run_id, "dag_run_failed", detail)
+            _request_callback(session, specs[run.dag_id], run, DagRunState.FAILED, "timed_out", detail, now)
             run.state = DagRunState.FAILED.value
             result.finished += 1
         return kept
@@ -235,6 +245,11 @@ class SchedulerLoop:
             if verdict.reason and verdict.state is DagRunState.FAILED:
                 log.warning("DAG run %s of %s failed: %s", run.run_id, run.dag_id, verdict.reason)
                 dag_runs.record_run_event(session, run.dag_id, run.run_id, "dag_run_failed", verdict.reason)
+            # Airflow's reasons: a failed run whose instances are stuck is a deadlock, else a task failed.
+            reason = "success" if verdict.state is DagRunState.SUCCESS else "task_failure"
+            if key in stuck and verdict.state is DagRunState.FAILED:
+                reason = "all_tasks_deadlocked"
+            _request_callback(session, spec, run, verdict.state, reason, verdict.reason, now)
 
     # --- driving runs to their end --------------------------------------------------------------------
     def run_until_done(
@@ -279,3 +294,28 @@ class SchedulerLoop:
         if self._started:
             self.executor.end()
             self._started = False
+
+
+def _request_callback(
+    session: Session,
+    spec: DagSpec,
+    run: DagRunRow,
+    state: DagRunState,
+    reason: str,
+    detail: str | None,
+    now: datetime,
+) -> None:
+    """Ask the DAG processor to run the DAG's callback for this run's end, only when the DAG has one (ADR 0008)."""
+    failed = state is DagRunState.FAILED
+    if not (spec.has_on_failure_callback if failed else spec.has_on_success_callback):
+        return
+    callbacks.add(
+        session,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        fileloc=spec.fileloc,
+        is_failure=failed,
+        reason=reason,
+        detail=detail,
+        now=now,
+    )

@@ -272,3 +272,26 @@ class AuditLogRow(Base):
     map_index: Mapped[int | None] = mapped_column(Integer)
     owner: Mapped[str | None] = mapped_column(String(500))
     extra: Mapped[str | None] = mapped_column(Text)
+
+
+class DagCallbackRequestRow(Base):
+    """A DAG-level callback to run in the DAG processor (recorded by the scheduler when a run ends)."""
+
+    __tablename__ = "dag_callback_request"
+    __table_args__ = (Index("ix_dag_callback_request_state", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(ID)
+    run_id: Mapped[str] = mapped_column(ID)
+    fileloc: Mapped[str] = mapped_column(Text)
+    is_failure: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(60))
+    """Airflow's reason: ``success``, ``task_failure``, ``all_tasks_deadlocked``, ``timed_out``."""
+    detail: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    """``pending`` -> ``running`` (claimed by one processor) -> ``success`` or ``failed``."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(500))
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(Text)

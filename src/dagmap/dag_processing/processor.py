@@ -1,5 +1,6 @@
 """The DAG file processor: lists the DAGs folder, parses every new or changed file in a child process of its
-own with a time limit, and stores the results (serialized DAGs, ``dag`` rows, import errors).
+own with a time limit, and stores the results (serialized DAGs, ``dag`` rows, import errors). It also runs
+the DAG callbacks the scheduler requested (``callback_runner``).
 
 User code runs only in the children: a file that hangs, exits or crashes its process becomes an import
 error for that file and never stops the caller. ``poll()`` never waits for a child, so the scheduler
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dagmap.config import get_settings
+from dagmap.dag_processing.callback_runner import CallbackRunner
 from dagmap.dag_processing.ignore import iter_dag_files
 from dagmap.dag_processing.parse_child import ParsedFile, bootstrap_bytes, child_main
 from dagmap.dag_processing.storing import forget_missing_files, store_parsed_files
@@ -83,17 +85,27 @@ class DagFileProcessor:
         self._present: set[str] = set()
         self._listed_at: float | None = None
         self._bootstrap = b""
+        self.callbacks = CallbackRunner(
+            self.url,
+            context=self._context,
+            timeout=self.timeout,
+            processes=self.processes,
+            log_folder=settings.log_folder,
+            bootstrap=self._bootstrap_bytes,
+        )
 
     # --- the DagProcessing protocol ----------------------------------------------------------------------
     def poll(self) -> int:
-        """List the folder when due, start parses, collect finished ones and store them. Returns files stored."""
+        """List the folder when due, start parses, collect finished ones and store them; run requested DAG
+        callbacks. Returns files stored plus callbacks finished."""
         now = time.monotonic()
         if self._listed_at is None or now - self._listed_at >= self.list_interval:
             self._list()
             self._listed_at = now
         self._start_parses()
         self._collect()
-        return self._store()
+        stored = self._store()
+        return stored + self.callbacks.poll()
 
     def close(self) -> None:
         """Kill running children and forget queued files."""
@@ -101,20 +113,22 @@ class DagFileProcessor:
             self._kill(parse)
         self._running.clear()
         self._queue.clear()
+        self.callbacks.close()
 
     def run_once(self, *, deadline: float | None = None) -> int:
-        """List now and parse every new or changed file to the end (blocking; for tests and ``--once``)."""
+        """List now and parse every new or changed file to the end, and run the pending DAG callbacks (blocking;
+        for tests and ``--once``)."""
         self._listed_at = None
-        stored = self.poll()
+        stored = self.poll() + self.callbacks.poll(claim_now=True)
         limit = time.monotonic() + (deadline if deadline is not None else self.timeout * 2 + 30)
-        while (self._queue or self._running or self._done) and time.monotonic() < limit:
+        while self.busy and time.monotonic() < limit:
             time.sleep(0.01)
             stored += self.poll()
         return stored
 
     @property
     def busy(self) -> bool:
-        return bool(self._queue or self._running or self._done)
+        return bool(self._queue or self._running or self._done or self.callbacks.busy)
 
     # --- steps -------------------------------------------------------------------------------------------
     def _list(self) -> None:
@@ -136,9 +150,14 @@ class DagFileProcessor:
         if gone:
             log.info("DAG files gone: %s", ", ".join(sorted(gone)))
 
-    def _start_parses(self) -> None:
-        if self._queue and not self._bootstrap:
+    def _bootstrap_bytes(self) -> bytes:
+        if not self._bootstrap:
             self._bootstrap = bootstrap_bytes()
+        return self._bootstrap
+
+    def _start_parses(self) -> None:
+        if self._queue:
+            self._bootstrap_bytes()
         while self._queue and len(self._running) < self.processes:
             name, mtime = self._queue.popleft()
             parent_end, child_end = self._context.Pipe(duplex=False)

@@ -18,6 +18,7 @@ from dagmap.runner.run import run_task_instances
 from dagmap.services.loading import find_dag
 from dagmap.states import DagRunType, TaskInstanceState
 from dagmap.store import db
+from dagmap.store.queries import SessionFactory
 from dagmap.store.runtime_client import DirectRuntimeClient
 from dagmap.xcom.backends import xcom_storage_from_settings
 
@@ -123,7 +124,24 @@ def run_dag_test(
     executor = InlineExecutor(run_batch=run_batch, max_per_heartbeat=BATCH)
     loop = SchedulerLoop(executor, url=url, max_tis_per_query=BATCH, enforce_limits=False)
     loop.run_until_done([(dag_id, run_id)])
+    run_dag_callback(dag, run_id, sessions)
     return build_report(dag_id, run_id, client)
+
+
+def run_dag_callback(dag: Any, run_id: str, sessions: SessionFactory) -> None:
+    """Call the DAG's callback for the run's end here, as Airflow's ``dag.test()`` does: the request the
+    scheduler loop recorded is claimed (so that no DAG processor runs it too) and finished with the outcome."""
+    from dagmap.dag_processing.callbacks import run_dag_callbacks
+    from dagmap.store.queries import callbacks
+
+    with sessions.begin() as session:
+        requests = callbacks.claim(session, limit=10, claimed_by="dags test", run=(dag.dag_id, run_id))
+    for request in requests:
+        error = run_dag_callbacks(
+            dag, run_id=run_id, is_failure=request.is_failure, reason=request.reason, sessions=sessions
+        )
+        with sessions.begin() as session:
+            callbacks.finish(session, request.id, error=error)
 
 
 def build_report(dag_id: str, run_id: str, client: DirectRuntimeClient) -> RunReport:

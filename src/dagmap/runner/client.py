@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from dagmap.model.keys import TaskInstanceKey
-from dagmap.runner.outcome import RunInfo, StartedTry, TryOutcome
+from dagmap.runner.outcome import PreviousRun, RunInfo, StartedTry, TryOutcome
 from dagmap.xcom.backends import XComStorage
 
 
@@ -30,6 +30,9 @@ class RuntimeClient(Protocol):
     def finish_many(self, results: Sequence[tuple[TaskInstanceKey, TryOutcome]]) -> None: ...
 
     def run_info(self, dag_id: str, run_id: str) -> RunInfo: ...
+
+    def previous_success(self, dag_id: str, run_id: str) -> PreviousRun | None:
+        """The latest successful run of ``dag_id`` with an earlier logical date than ``run_id``'s, if any."""
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any: ...
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
+
+from lazy_object_proxy import Proxy  # type: ignore[import-untyped]
 
 from dagmap.errors import XComNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.client import RuntimeClient
-from dagmap.runner.outcome import RunInfo
+from dagmap.runner.outcome import PreviousRun, RunInfo
+from dagmap.runner.run_dates import schedule_neighbours
 
 _MISSING = object()
 
@@ -140,6 +144,26 @@ def _ds(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d") if value else None
 
 
+def _nodash(ds: str | None) -> str | None:
+    return ds.replace("-", "") if ds else None
+
+
+def _previous_success_keys(client: RuntimeClient, info: RunInfo) -> dict[str, Any]:
+    """The ``prev_*_success`` keys: lazy proxies over one (cached) query, made only if a task reads one."""
+    previous: Callable[[], PreviousRun | None] = cache(lambda: client.previous_success(info.dag_id, info.run_id))
+
+    def lazy(field: str) -> Any:
+        return Proxy(lambda: getattr(previous(), field, None))
+
+    return {
+        "prev_data_interval_start_success": lazy("data_interval_start"),
+        "prev_data_interval_end_success": lazy("data_interval_end"),
+        "prev_start_date_success": lazy("start_date"),
+        "prev_end_date_success": lazy("end_date"),
+        "prev_execution_date_success": lazy("logical_date"),
+    }
+
+
 def build_context(
     *,
     dag: Any,
@@ -153,6 +177,18 @@ def build_context(
     logical = info.logical_date or info.data_interval_start or info.start_date
     ts = logical.isoformat() if logical else None
     ds = _ds(logical)
+    yesterday_ds = _ds(logical - timedelta(days=1)) if logical else None
+    tomorrow_ds = _ds(logical + timedelta(days=1)) if logical else None
+    timetable = getattr(dag, "timetable", None)
+    previous, following = (
+        schedule_neighbours(
+            timetable, info.run_type, info.logical_date, info.data_interval_start, info.data_interval_end
+        )
+        if timetable is not None
+        else (None, None)
+    )
+    prev_ds = _ds(previous)
+    next_ds = _ds(following)
     context: dict[str, Any] = {
         "dag": dag,
         "task": task,
@@ -169,8 +205,18 @@ def build_context(
         "ts": ts,
         "ts_nodash": logical.strftime("%Y%m%dT%H%M%S") if logical else None,
         "ts_nodash_with_tz": ts.replace("-", "").replace(":", "") if ts else None,
-        "yesterday_ds": _ds(logical - timedelta(days=1)) if logical else None,
-        "tomorrow_ds": _ds(logical + timedelta(days=1)) if logical else None,
+        "yesterday_ds": yesterday_ds,
+        "yesterday_ds_nodash": _nodash(yesterday_ds),
+        "tomorrow_ds": tomorrow_ds,
+        "tomorrow_ds_nodash": _nodash(tomorrow_ds),
+        "prev_execution_date": previous,
+        "prev_ds": prev_ds,
+        "prev_ds_nodash": _nodash(prev_ds),
+        "next_execution_date": following,
+        "next_ds": next_ds,
+        "next_ds_nodash": _nodash(next_ds),
+        "start_date": info.start_date,
+        **_previous_success_keys(ti._client, info),
         "params": params,
         "macros": macros,
         "var": {"value": _VariableAccessor(False), "json": _VariableAccessor(True)},
@@ -182,6 +228,10 @@ def build_context(
         "test_mode": info.run_type == "test",
         "inlets": [],
         "outlets": [],
+        "inlet_events": {},
+        "outlet_events": {},
+        "triggering_asset_events": {},
+        "triggering_dataset_events": {},
         "conf": None,
     }
     return context

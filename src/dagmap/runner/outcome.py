@@ -47,3 +47,14 @@ class TryOutcome:
 class StartedTry:
     try_number: int
     max_tries: int
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The dates of the latest successful earlier run of a DAG (the context's ``prev_*_success`` keys)."""
+
+    logical_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None

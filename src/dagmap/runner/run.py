@@ -25,6 +25,7 @@ from dagmap.errors import (
     XComSerializationError,
 )
 from dagmap.model.keys import TaskInstanceKey
+from dagmap.runner.callbacks import ON_EXECUTE, STATE_CALLBACKS, callbacks_of, run_callbacks
 from dagmap.runner.client import RuntimeClient
 from dagmap.runner.context import RuntimeTaskInstance, build_context
 from dagmap.runner.logs import capture_task_log, log_path_text, task_logger
@@ -162,6 +163,7 @@ def _execute(
     outcome = TryOutcome(state=TaskInstanceState.SUCCESS)
     context: dict[str, Any] = {}
     operator: Any = task
+    raised: BaseException | None = None
     try:
         params = view.resolve_params(info.conf)
         context = build_context(
@@ -175,6 +177,9 @@ def _execute(
                 context["params"] = view.resolve_params(info.conf, operator)
             render_template_fields(operator, context, jinja_env=view.jinja_env)
             outcome.rendered_fields = view.rendered_fields(operator)
+            on_execute = callbacks_of(operator, ON_EXECUTE)
+            if on_execute:
+                run_callbacks(on_execute, ON_EXECUTE, context)
             with _timeout(operator.execution_timeout, key):
                 result = operator.execute(context)
             _collect_result(operator, result, ti, view, outcome, key)
@@ -185,12 +190,14 @@ def _execute(
         task_logger.error("Failed without retry: %s", failure.message)
         outcome.state = TaskInstanceState.FAILED
         outcome.error = failure.message
+        raised = failure
     except BaseException as error:  # user code: anything it raises is this try's outcome
         if isinstance(error, KeyboardInterrupt | SystemExit) and not isinstance(error, SystemExit):
             raise
         task_logger.error("Task failed:\n%s", "".join(traceback.format_exception(error)))
         outcome.error = _error_text(error)
         outcome.state, outcome.next_retry_at = view.failure_outcome(try_number, max_tries)
+        raised = error
         if outcome.next_retry_at is not None:
             task_logger.info("Will retry at %s", outcome.next_retry_at.isoformat())
     finally:
@@ -199,7 +206,50 @@ def _execute(
         )
         if context:
             outcome.rendered_map_index = view.render_map_index(operator, context)
+    pushed_before = _state_callbacks(operator, outcome, ti, context, raised)
+    if pushed_before is not None and outcome.state != TaskInstanceState.SKIPPED:
+        _store_callback_pushes(ti, client, key, outcome, pushed_before)
     return outcome
+
+
+def _state_callbacks(
+    operator: Any, outcome: TryOutcome, ti: RuntimeTaskInstance, context: dict[str, Any], raised: BaseException | None
+) -> set[str] | None:
+    """on_success / on_failure / on_retry / on_skipped, by the try's final state (none: no cost). Returns the
+    XCom keys pushed before the callbacks ran, or None if none ran."""
+    name = STATE_CALLBACKS.get(outcome.state)
+    if name is None:
+        return None
+    callbacks = callbacks_of(operator, name)
+    if not callbacks:
+        return None
+    pushed_before = set(ti.pushed)
+    from dagmap.sdk.runtime import set_current_context
+
+    ti.state = outcome.state.value
+    if outcome.state in (TaskInstanceState.FAILED, TaskInstanceState.UP_FOR_RETRY):
+        context["exception"] = raised if raised is not None else outcome.error
+    with set_current_context(context):
+        run_callbacks(callbacks, name, context)
+    return pushed_before
+
+
+def _store_callback_pushes(
+    ti: RuntimeTaskInstance, client: RuntimeClient, key: TaskInstanceKey, outcome: TryOutcome, before: set[str]
+) -> None:
+    """XComs a state callback pushed (keys the try had not pushed): stored with the try's; one that cannot be
+    serialized is logged and left out, never changing the outcome."""
+    for xcom_key, value in ti.pushed.items():
+        if xcom_key in before:
+            continue
+        try:
+            text = client.storage.encode(
+                value, dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index, key=xcom_key
+            )
+        except XComSerializationError as error:
+            task_logger.error("XCom %r pushed by a callback is not stored: %s", xcom_key, error)
+            continue
+        outcome.xcoms.append((xcom_key, text))
 
 
 def _error_text(error: BaseException) -> str:

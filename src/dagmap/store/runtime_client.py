@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dagmap.errors import DagRunNotFound, XComNotFound
 from dagmap.model.keys import TaskInstanceKey
-from dagmap.runner.outcome import RunInfo, StartedTry, TryOutcome
+from dagmap.runner.outcome import PreviousRun, RunInfo, StartedTry, TryOutcome
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
+from dagmap.store.queries import previous_runs, tries
 from dagmap.store.queries import task_instances as ti_queries
-from dagmap.store.queries import tries
 from dagmap.store.queries import xcom as xcom_queries
 from dagmap.xcom.backends import XComStorage
 from dagmap.xcom.sequence import LazyXComSequence
@@ -35,6 +35,7 @@ class DirectRuntimeClient:
         self.storage = storage
         self._hostname = socket.gethostname()
         self._runs: OrderedDict[tuple[str, str], RunInfo] = OrderedDict()
+        self._previous: OrderedDict[tuple[str, str], PreviousRun | None] = OrderedDict()
         self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
 
@@ -124,6 +125,18 @@ class DirectRuntimeClient:
             if len(self._runs) > self._cache_size:
                 self._runs.popitem(last=False)
         return info
+
+    def previous_success(self, dag_id: str, run_id: str) -> PreviousRun | None:
+        """One query per run (cached): the instances of a run share their previous successful run."""
+        if (dag_id, run_id) in self._previous:
+            return self._previous[(dag_id, run_id)]
+        with self._sessions() as session:
+            dates = previous_runs.previous_successful_run(session, dag_id, run_id)
+        found = None if dates is None else PreviousRun(*dates)
+        self._previous[(dag_id, run_id)] = found
+        if len(self._previous) > self._cache_size:
+            self._previous.popitem(last=False)
+        return found
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any:
         cache_key = (*key, xcom_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import cache
@@ -164,16 +165,16 @@ def _previous_success_keys(client: RuntimeClient, info: RunInfo) -> dict[str, An
     }
 
 
-def build_context(
-    *,
-    dag: Any,
-    task: Any,
-    ti: RuntimeTaskInstance,
-    info: RunInfo,
-    params: dict[str, Any],
-    macros: Any,
-    expanded_ti_count: int | None,
-) -> dict[str, Any]:
+_RUN_KEYS_CACHE_SIZE = 64
+_run_keys_cache: OrderedDict[int, tuple[RunInfo, Any, dict[str, Any]]] = OrderedDict()
+"""Per DAG run (by the identity of its RunInfo, which the client caches): the context keys every instance of
+the run shares, computed once — thousands of mapped instances of one run skip the date arithmetic."""
+
+
+def _run_keys(dag: Any, info: RunInfo, client: RuntimeClient) -> dict[str, Any]:
+    entry = _run_keys_cache.get(id(info))
+    if entry is not None and entry[0] is info and entry[1] is dag:
+        return entry[2]
     logical = info.logical_date or info.data_interval_start or info.start_date
     ts = logical.isoformat() if logical else None
     ds = _ds(logical)
@@ -189,19 +190,14 @@ def build_context(
     )
     prev_ds = _ds(previous)
     next_ds = _ds(following)
-    context: dict[str, Any] = {
-        "dag": dag,
-        "task": task,
-        "ti": ti,
-        "task_instance": ti,
-        "dag_run": DagRunView(info),
+    keys: dict[str, Any] = {
         "run_id": info.run_id,
         "logical_date": logical,
         "execution_date": logical,
         "data_interval_start": info.data_interval_start,
         "data_interval_end": info.data_interval_end,
         "ds": ds,
-        "ds_nodash": ds.replace("-", "") if ds else None,
+        "ds_nodash": _nodash(ds),
         "ts": ts,
         "ts_nodash": logical.strftime("%Y%m%dT%H%M%S") if logical else None,
         "ts_nodash_with_tz": ts.replace("-", "").replace(":", "") if ts else None,
@@ -216,16 +212,42 @@ def build_context(
         "next_ds": next_ds,
         "next_ds_nodash": _nodash(next_ds),
         "start_date": info.start_date,
-        **_previous_success_keys(ti._client, info),
+        **_previous_success_keys(client, info),
+        "test_mode": info.run_type == "test",
+    }
+    _run_keys_cache[id(info)] = (info, dag, keys)
+    if len(_run_keys_cache) > _RUN_KEYS_CACHE_SIZE:
+        _run_keys_cache.popitem(last=False)
+    return keys
+
+
+def build_context(
+    *,
+    dag: Any,
+    task: Any,
+    ti: RuntimeTaskInstance,
+    info: RunInfo,
+    params: dict[str, Any],
+    macros: Any,
+    expanded_ti_count: int | None,
+) -> dict[str, Any]:
+    run_keys = _run_keys(dag, info, ti._client)
+    ds_nodash = run_keys["ds_nodash"]
+    context: dict[str, Any] = {
+        "dag": dag,
+        "task": task,
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": DagRunView(info),
+        **run_keys,
         "params": params,
         "macros": macros,
         "var": {"value": _VariableAccessor(False), "json": _VariableAccessor(True)},
         "conn": _ConnectionAccessor(),
-        "task_instance_key_str": f"{ti.dag_id}__{ti.task_id}__{ds.replace('-', '') if ds else ''}",
+        "task_instance_key_str": f"{ti.dag_id}__{ti.task_id}__{ds_nodash or ''}",
         "map_index_template": getattr(task, "map_index_template", None),
         "expanded_ti_count": expanded_ti_count,
         "try_number": ti.try_number,
-        "test_mode": info.run_type == "test",
         "inlets": [],
         "outlets": [],
         "inlet_events": {},

@@ -10,7 +10,7 @@ expect:
   flaky[1]: failed
   flaky[2]: success -> 2
   skipper: skipped
-  report: success -> ["ok:on_execute:running:1", "ok:on_success:success:1", "flaky[1]:on_retry:up_for_retry:1:ValueError", "flaky[1]:on_failure:failed:2:ValueError", "skipper:on_execute:running:1", "skipper:on_skipped:skipped:1"]
+  report: success -> "running:1 success:1 up_for_retry:1:ValueError failed:2:ValueError running:1 skipped:1"
 """
 
 from datetime import datetime, timedelta
@@ -24,7 +24,7 @@ from dagmap.operators.python import PythonOperator
 def _record(name: str, context) -> None:
     ti = context["ti"]
     where = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-    text = f"{where}:{name}:{ti.state}:{ti.try_number}"
+    text = f"{ti.state}:{ti.try_number}"
     if "exception" in context:
         text += f":{type(context['exception']).__name__}"
     _records(context["run_id"]).mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,7 @@ with DAG(
         raise AirflowSkipException("nothing to do")
 
     @task(trigger_rule="all_done", on_execute_callback=None)
-    def report(run_id=None) -> list[str]:
+    def report(run_id=None) -> str:
         names = [
             "ok:on_execute",
             "ok:on_success",
@@ -91,7 +91,7 @@ with DAG(
             "skipper:on_skipped",
         ]
         folder = _records(run_id)
-        return [(folder / name).read_text() if (folder / name).exists() else f"{name}: missing" for name in names]
+        return " ".join((folder / n).read_text() if (folder / n).exists() else f"{n}:missing" for n in names)
 
     flaky_results = PythonOperator.partial(
         task_id="flaky",

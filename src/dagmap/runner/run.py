@@ -227,6 +227,14 @@ def _state_callbacks(
     from dagmap.sdk.runtime import set_current_context
 
     ti.state = outcome.state.value
+    if not context:  # the context could not be built (bad params): the callbacks still get the essentials
+        context = {
+            "dag": getattr(ti.task, "dag", None),
+            "task": operator,
+            "ti": ti,
+            "task_instance": ti,
+            "run_id": ti.run_id,
+        }
     if outcome.state in (TaskInstanceState.FAILED, TaskInstanceState.UP_FOR_RETRY):
         context["exception"] = raised if raised is not None else outcome.error
     with set_current_context(context):

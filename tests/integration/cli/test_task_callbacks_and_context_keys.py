@@ -15,7 +15,7 @@ from dagmap.services.dag_test import RunReport, run_dag_test
 from dagmap.store import db
 from dagmap.store.queries import dag_runs
 
-CALLBACKS_DAG = '''
+CALLBACKS_DAG = """
 from datetime import datetime, timedelta
 import time
 
@@ -55,9 +55,9 @@ with DAG("callback_edges", start_date=datetime(2024, 1, 1), schedule=None) as da
     talker()
     slow()
     uses(nothing())
-'''
+"""
 
-CONTEXT_DAG = '''
+CONTEXT_DAG = """
 from datetime import datetime
 
 from dagmap import DAG, task
@@ -82,7 +82,7 @@ with DAG("context_keys", start_date=datetime(2024, 1, 1), schedule="@daily") as 
                 len(outlet_events), len(triggering_asset_events)]
 
     injected()
-'''
+"""
 
 
 def _write(folder: Path, name: str, source: str) -> Path:
@@ -119,6 +119,19 @@ def test_callbacks_log_into_the_try_and_never_change_its_outcome(db_url: str, tm
 
     assert "callback saw slow failed try 1 TaskTimeoutError" in _log(report, "slow")
     assert "callback saw uses failed try 1 XComNotFound" in _log(report, "uses")
+
+
+def test_corpus_callbacks_see_state_try_and_exception_in_order(db_url: str) -> None:
+    corpus = Path(__file__).resolve().parents[2] / "dags"
+    report = run_dag_test("callbacks_task", logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=corpus)
+    values = {(ti.task_id, ti.map_index): ti.return_value for ti in report.task_instances}
+    assert values[("report", -1)] == (
+        "running:1 success:1 up_for_retry:1:ValueError failed:2:ValueError running:1 skipped:1"
+    )
+    assert "on_success_callback broken failed" in _log(report, "ok")
+    retry_log, failure_log = _log(report, "flaky", 1, 1), _log(report, "flaky", 2, 1)
+    assert "Calling on_retry_callback" in retry_log and "on_failure_callback" not in retry_log
+    assert "Calling on_failure_callback" in failure_log and "on_retry_callback" not in failure_log
 
 
 def test_context_keys_render_and_inject_with_a_previous_successful_run(db_url: str, tmp_path: Path) -> None:

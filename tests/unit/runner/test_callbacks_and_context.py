@@ -39,9 +39,9 @@ def _noop() -> None:
 def test_callbacks_of_reads_one_a_list_default_args_and_a_mapped_operators_partial() -> None:
     with DAG("cb", start_date=JAN_1, schedule=None, default_args={"on_retry_callback": first}):
         plain = PythonOperator(task_id="plain", python_callable=_noop, on_success_callback=[first, second])
-        mapped = PythonOperator.partial(
-            task_id="mapped", python_callable=_noop, on_failure_callback=second
-        ).expand(op_args=[[1]])
+        mapped = PythonOperator.partial(task_id="mapped", python_callable=_noop, on_failure_callback=second).expand(
+            op_args=[[1]]
+        )
 
         @task(on_skipped_callback=first)
         def flow() -> None:

@@ -80,10 +80,17 @@ class CallbackRunner:
         return self._record()
 
     def close(self) -> None:
-        """Kill running calls: their requests stay ``running`` and are failed as abandoned later."""
-        for call in self._running.values():
+        """Kill running calls and mark their requests failed (never rerun: a callback may have had its effect).
+        When the database cannot be reached, they are failed as abandoned later."""
+        for request_id, call in self._running.items():
             _kill(call)
+            _append(call.log_file, "callback failed: the DAG processor stopped while it ran")
+            self._finished.append((request_id, "the DAG processor stopped while the callback ran"))
         self._running.clear()
+        try:
+            self._record()
+        except Exception:
+            log.exception("cannot record the DAG callbacks stopped with the DAG processor")
 
     def _fail_abandoned(self) -> None:
         cutoff = datetime.now(UTC) - timedelta(seconds=self.timeout * 2 + 60)

@@ -222,3 +222,19 @@ def test_dags_test_calls_the_dag_callback_in_process_at_the_end(
     report = run_dag_test("no_callbacks", dags_folder=folder)
     assert report.state == "success"
     assert requests(url, "no_callbacks") == []
+
+
+def test_a_callback_running_when_the_scheduler_stops_is_failed_not_rerun(
+    sqlite_url: str, tmp_path: Path, folder: Path, services: Callable[..., ServiceProcess]
+) -> None:
+    scheduler = start(services, sqlite_url, tmp_path, folder)
+    wait_until(lambda: query(sqlite_url, _stored_all), timeout=60, what="the DAGs parsed", watch=[scheduler])
+    trigger(sqlite_url, "cb_hangs")
+
+    def running() -> bool:
+        return [state for *_, state, _ in requests(sqlite_url, "cb_hangs")] == ["running"]
+
+    wait_until(running, timeout=60, what="the hanging callback to start", watch=[scheduler])
+    assert scheduler.stop() == 0
+    [(*_, state, error)] = requests(sqlite_url, "cb_hangs")
+    assert (state, error) == ("failed", "the DAG processor stopped while the callback ran")

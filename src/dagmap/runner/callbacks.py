@@ -46,7 +46,7 @@ def run_callbacks(callbacks: list[Callable[..., Any]], name: str, context: dict[
         task_logger.info("Calling %s %s", name, label)
         try:
             callback(context)
-        except Exception as error:  # user code: logged, never the try's outcome
+        except (Exception, SystemExit) as error:  # user code: logged, never the try's outcome
             task_logger.error(
                 "%s %s failed (the task's state is unchanged):\n%s",
                 name,

@@ -214,16 +214,16 @@ def _execute(
 
 def _state_callbacks(
     operator: Any, outcome: TryOutcome, ti: RuntimeTaskInstance, context: dict[str, Any], raised: BaseException | None
-) -> set[str] | None:
+) -> dict[str, Any] | None:
     """on_success / on_failure / on_retry / on_skipped, by the try's final state (none: no cost). Returns the
-    XCom keys pushed before the callbacks ran, or None if none ran."""
+    XComs pushed before the callbacks ran, or None if none ran."""
     name = STATE_CALLBACKS.get(outcome.state)
     if name is None:
         return None
     callbacks = callbacks_of(operator, name)
     if not callbacks:
         return None
-    pushed_before = set(ti.pushed)
+    pushed_before = dict(ti.pushed)
     from dagmap.sdk.runtime import set_current_context
 
     ti.state = outcome.state.value
@@ -243,12 +243,12 @@ def _state_callbacks(
 
 
 def _store_callback_pushes(
-    ti: RuntimeTaskInstance, client: RuntimeClient, key: TaskInstanceKey, outcome: TryOutcome, before: set[str]
+    ti: RuntimeTaskInstance, client: RuntimeClient, key: TaskInstanceKey, outcome: TryOutcome, before: dict[str, Any]
 ) -> None:
-    """XComs a state callback pushed (keys the try had not pushed): stored with the try's; one that cannot be
-    serialized is logged and left out, never changing the outcome."""
+    """XComs a state callback pushed (new keys, or new values of the try's keys): stored with the try's; one that
+    cannot be serialized is logged and left out, never changing the outcome."""
     for xcom_key, value in ti.pushed.items():
-        if xcom_key in before:
+        if xcom_key in before and before[xcom_key] is value:
             continue
         try:
             text = client.storage.encode(
@@ -257,6 +257,7 @@ def _store_callback_pushes(
         except XComSerializationError as error:
             task_logger.error("XCom %r pushed by a callback is not stored: %s", xcom_key, error)
             continue
+        outcome.xcoms = [(k, v) for k, v in outcome.xcoms if k != xcom_key]
         outcome.xcoms.append((xcom_key, text))
 
 

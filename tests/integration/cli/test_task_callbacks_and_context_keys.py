@@ -13,7 +13,7 @@ from dagmap.config import get_settings
 from dagmap.runner.logs import log_path_text
 from dagmap.services.dag_test import RunReport, run_dag_test
 from dagmap.store import db
-from dagmap.store.queries import dag_runs
+from dagmap.store.queries import dag_runs, xcom
 
 CALLBACKS_DAG = """
 from datetime import datetime, timedelta
@@ -27,15 +27,20 @@ def tell(context):
     error = context.get("exception")
     suffix = f" {type(error).__name__}" if error is not None else ""
     print(f"callback saw {ti.task_id} {ti.state} try {ti.try_number}{suffix}")
+    ti.xcom_push(key="seen_by_callback", value=ti.state)
 
 
 def broken(context):
     raise RuntimeError("this callback is broken")
 
 
+def exits(context):
+    raise SystemExit(3)
+
+
 with DAG("callback_edges", start_date=datetime(2024, 1, 1), schedule=None) as dag:
 
-    @task(on_execute_callback=[tell, broken], on_success_callback=[broken, tell])
+    @task(on_execute_callback=[tell, broken], on_success_callback=[broken, exits, tell])
     def talker():
         print("talker runs")
         return "talked"
@@ -115,6 +120,11 @@ def test_callbacks_log_into_the_try_and_never_change_its_outcome(db_url: str, tm
     positions = [talker.index(line) for line in order]
     assert positions == sorted(positions), talker
     assert "on_execute_callback broken failed" in talker
+    assert "on_success_callback exits failed" in talker
+    with db.session_factory()() as session:
+        where = {"dag_id": report.dag_id, "run_id": report.run_id, "map_index": -1, "key": "seen_by_callback"}
+        assert xcom.get(session, task_id="talker", **where) == '"success"'  # pushed by on_success
+        assert xcom.get(session, task_id="uses", **where) == '"failed"'  # by on_failure, before any try push
     assert "RuntimeError: this callback is broken" in talker
 
     assert "callback saw slow failed try 1 TaskTimeoutError" in _log(report, "slow")

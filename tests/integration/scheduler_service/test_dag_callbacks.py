@@ -20,7 +20,7 @@ from dagmap.store.queries import callbacks
 DAGS = textwrap.dedent(
     """\
     import json, os, time
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from dagmap import DAG, task
 
     OUT = os.environ["CALLBACK_OUT"]
@@ -73,6 +73,14 @@ DAGS = textwrap.dedent(
 
     with DAG("no_callbacks", schedule=None, start_date=datetime(2024, 1, 1)):
         ok()
+
+    @task
+    def slow():
+        time.sleep(1.5)
+
+    with DAG("cb_timeout", schedule=None, start_date=datetime(2024, 1, 1), dagrun_timeout=timedelta(seconds=1),
+             on_failure_callback=record("failure")):
+        slow() >> ok()
     """
 )
 
@@ -219,6 +227,12 @@ def test_dags_test_calls_the_dag_callback_in_process_at_the_end(
     ]
     # Done here: no DAG processor calls it again.
     assert requests(url, "cb_failure") == [("cb_failure", report.run_id, True, "task_failure", "success", None)]
+    # A run that outlives dagrun_timeout fails with Airflow's reason.
+    report = run_dag_test("cb_timeout", dags_folder=folder)
+    assert report.state == "failed"
+    assert [(c["kind"], c["run_id"], c["reason"]) for c in lines(out, "cb_timeout")] == [
+        ("failure", report.run_id, "timed_out")
+    ]
     report = run_dag_test("no_callbacks", dags_folder=folder)
     assert report.state == "success"
     assert requests(url, "no_callbacks") == []

@@ -10,7 +10,7 @@ import binascii
 import math
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -39,6 +39,9 @@ def _decode_float(document: dict[str, Any]) -> float:
 # --- dates and times ------------------------------------------------------------------------------------
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def _zone_key(value: datetime | time) -> str | None:
     tz = value.tzinfo
     return tz.key if isinstance(tz, ZoneInfo) and tz.key else None
@@ -50,9 +53,15 @@ def _encode_wall_clock(tag: str, value: datetime | time) -> dict[str, Any]:
     if zone is not None:
         document: dict[str, Any] = {TAG: tag, "value": value.replace(tzinfo=None).isoformat(), "zone": zone}
     else:
-        if value.tzinfo is not None and value.utcoffset() is None:
+        offset = value.utcoffset() if value.tzinfo is not None else None
+        if value.tzinfo is not None and offset is None:
             raise UnsupportedValue(value, f"its tzinfo {value.tzinfo!r} has no fixed UTC offset")
-        document = {TAG: tag, "value": value.isoformat()}
+        if offset is not None and offset.microseconds:
+            # ISO text cannot carry every sub-second offset back (Python 3.11 drops "+00:00:00.000001"):
+            # such an offset travels as a number of microseconds.
+            document = {TAG: tag, "value": value.replace(tzinfo=None).isoformat(), "offset_us": offset // _MICROSECOND}
+        else:
+            document = {TAG: tag, "value": value.isoformat()}
     if value.fold:
         document["fold"] = 1
     return document
@@ -64,6 +73,9 @@ def _decode_wall_clock(document: dict[str, Any], parse: Callable[[str], Any]) ->
         zone = document.get("zone")
         if zone is not None:
             result = result.replace(tzinfo=ZoneInfo(zone))
+        offset = document.get("offset_us")
+        if offset is not None:
+            result = result.replace(tzinfo=timezone(int(offset) * _MICROSECOND))
     except (ValueError, TypeError, ZoneInfoNotFoundError) as error:
         raise DecodeError(f"invalid {document[TAG]}: {error}") from error
     return result.replace(fold=1) if document.get("fold") else result

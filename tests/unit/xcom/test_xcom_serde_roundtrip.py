@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pydantic
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.extra import pandas as hpd
@@ -128,12 +128,15 @@ any_timezone = st.none() | st.just(UTC) | fixed_timezones | st.timezones()
 
 @settings(deadline=None)
 @given(st.datetimes(timezones=any_timezone, allow_imaginary=True))
+@example(datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=1))))  # Python 3.11's fromisoformat drops it
+@example(datetime(2000, 1, 1, tzinfo=timezone(timedelta(microseconds=-5))))
 def test_datetimes_naive_and_aware(value: datetime) -> None:
     assert_same(value, round_trip(value))
 
 
 @settings(deadline=None)
 @given(st.times(timezones=st.none() | fixed_timezones | st.timezones()))
+@example(time(1, 2, tzinfo=timezone(timedelta(microseconds=-5))))
 def test_times(value: time) -> None:
     assert_same(value, round_trip(value))
 

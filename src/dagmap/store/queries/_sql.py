@@ -6,7 +6,9 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, false, or_, true, tuple_
+from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.states import TaskInstanceState
@@ -81,3 +83,29 @@ def ranges_filter(ranges: Sequence[tuple[int, int]] | None) -> ColumnElement[boo
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def insert_missing(session: Session, row_class: type[Any], key_column: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert the rows whose ``key_column`` value is not in the table yet; returns how many were inserted.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` per row on PostgreSQL and SQLite, so two processes creating the
+    same row at once (two DAG processors storing a new DAG) never fail: the second waits for the first and
+    leaves its row alone.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    key = getattr(row_class, key_column)
+    if dialect not in ("postgresql", "sqlite"):
+        known = set(session.scalars(select(key).where(key.in_([r[key_column] for r in rows]))))
+        fresh = [r for r in rows if r[key_column] not in known]
+        session.add_all(row_class(**r) for r in fresh)
+        session.flush()
+        return len(fresh)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = 0
+    for values in rows:
+        statement = insert(row_class).values(**values).on_conflict_do_nothing(index_elements=[key_column])
+        # RETURNING, not rowcount: drivers disagree on rowcount after ON CONFLICT DO NOTHING.
+        inserted += session.execute(statement.returning(key)).first() is not None
+    return inserted

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from dagmap.states import DagRunState, DagRunType
 from dagmap.store.orm import DagRow, DagRunRow, PoolRow
+from dagmap.store.queries._sql import insert_missing
 
 ACTIVE_RUNS = (DagRunState.QUEUED.value, DagRunState.RUNNING.value)
 AUTOMATED = (DagRunType.SCHEDULED.value, DagRunType.BACKFILL.value)
@@ -118,11 +119,12 @@ def paused_flags(session: Session, dag_ids: Collection[str]) -> dict[str, bool]:
 def create_missing(session: Session, paused: Mapping[str, bool], filelocs: Mapping[str, str]) -> int:
     """``dag`` rows for DAGs seen for the first time, paused or not as given; returns how many were new."""
     known = set(paused_flags(session, paused))
-    new = [dag_id for dag_id in sorted(paused) if dag_id not in known]
-    for dag_id in new:
-        session.add(DagRow(dag_id=dag_id, fileloc=filelocs[dag_id], is_paused=paused[dag_id], is_active=True))
-    session.flush()
-    return len(new)
+    new = [
+        {"dag_id": dag_id, "fileloc": filelocs[dag_id], "is_paused": paused[dag_id], "is_active": True}
+        for dag_id in sorted(paused)
+        if dag_id not in known
+    ]
+    return insert_missing(session, DagRow, "dag_id", new)  # another DAG processor may create them meanwhile
 
 
 def owners(session: Session, dag_ids: Collection[str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dagmap.errors import DagNotFound
 from dagmap.model.spec import DagSpec, dag_spec_from_json, dag_spec_to_json, spec_hash
 from dagmap.store.orm import DagRow, SerializedDagRow
-from dagmap.store.queries._sql import utcnow
+from dagmap.store.queries._sql import insert_missing, utcnow
 
 CACHE_SIZE = 256
 _cache: OrderedDict[str, DagSpec] = OrderedDict()
@@ -50,11 +50,11 @@ def upsert(session: Session, spec: DagSpec, *, now: datetime | None = None) -> s
     text = dag_spec_to_json(spec)
     digest = spec_hash(text)
     serialized = session.get(SerializedDagRow, spec.dag_id)
-    if serialized is None:
-        session.add(
-            SerializedDagRow(dag_id=spec.dag_id, fileloc=spec.fileloc, data=text, spec_hash=digest, updated_at=now)
-        )
-    elif serialized.spec_hash != digest:
+    if serialized is None:  # another DAG processor may store it meanwhile: its version is replaced below
+        row = {"dag_id": spec.dag_id, "fileloc": spec.fileloc, "data": text, "spec_hash": digest, "updated_at": now}
+        if not insert_missing(session, SerializedDagRow, "dag_id", [row]):
+            serialized = session.get(SerializedDagRow, spec.dag_id, populate_existing=True)
+    if serialized is not None and serialized.spec_hash != digest:
         serialized.data, serialized.spec_hash, serialized.fileloc, serialized.updated_at = (
             text,
             digest,
@@ -63,8 +63,10 @@ def upsert(session: Session, spec: DagSpec, *, now: datetime | None = None) -> s
         )
     dag = session.get(DagRow, spec.dag_id)
     if dag is None:
-        dag = DagRow(dag_id=spec.dag_id, is_paused=bool(spec.is_paused_upon_creation))
-        session.add(dag)
+        row = {"dag_id": spec.dag_id, "fileloc": spec.fileloc, "is_paused": bool(spec.is_paused_upon_creation)}
+        insert_missing(session, DagRow, "dag_id", [row])
+        dag = session.get(DagRow, spec.dag_id, populate_existing=True)
+        assert dag is not None
     dag.fileloc = spec.fileloc
     dag.is_active = True
     dag.last_parsed_at = now

@@ -87,3 +87,16 @@ def test_a_request_locked_by_one_claimer_is_skipped_by_another(sessions: session
             other = callbacks.claim(second, limit=5, claimed_by="b", now=NOW)
     assert ([r.run_id for r in claimed], [r.run_id for r in other]) == (["r1"], ["r2"])
     assert states(sessions) == {"r1": ("running", None), "r2": ("running", None)}
+
+
+def test_deleting_a_run_deletes_its_callback_requests(sessions: sessionmaker[Session], specs) -> None:  # type: ignore[no-untyped-def]
+    from dagmap.store.queries import dag_runs
+
+    spec = specs.dag("d", specs.task("a"))
+    with sessions.begin() as session:
+        for run_id in ("r1", "r2"):
+            dag_runs.create_dag_run(session, spec, run_id=run_id)
+            callbacks.add(session, dag_id="d", run_id=run_id, fileloc="/d.py", is_failure=True, reason="task_failure")
+        assert dag_runs.delete_dag_run(session, "d", "r1")
+    with sessions() as session:
+        assert [r.run_id for r in callbacks.list_requests(session, dag_id="d")] == ["r2"]

@@ -23,7 +23,7 @@ def test_a_dag_created_by_another_transaction_meanwhile_is_left_alone(sessions: 
             with sessions.begin() as session:  # blocks on the first one's uncommitted rows, then finds them
                 outcome["created"] = dags.create_missing(session, {"racing": True}, {"racing": "/other.py"})
                 outcome["hash"] = serialized_dags.upsert(session, spec)
-        except Exception as error:  # noqa: BLE001 - reported to the test thread
+        except Exception as error:
             outcome["error"] = error
 
     second = threading.Thread(target=second_processor)

@@ -16,6 +16,7 @@ from dagmap.scheduler.expansion import task_instance_count
 from dagmap.states import DagRunState, DagRunType, TaskInstanceState
 from dagmap.store.orm import (
     AuditLogRow,
+    DagCallbackRequestRow,
     DagRunRow,
     RenderedFieldsRow,
     TaskInstanceHistoryRow,
@@ -215,11 +216,13 @@ def previous_runs(session: Session, runs: Sequence[DagRunRow]) -> dict[tuple[str
 
 
 def delete_dag_run(session: Session, dag_id: str, run_id: str) -> bool:
-    """Delete a run with its task instances, their history, task_map, XCom rows and rendered fields.
+    """Delete a run with its task instances, their history, task_map, XCom rows, rendered fields and DAG
+    callback requests.
 
     Values that an XCom backend keeps outside the database are not touched. False when there was no run.
     """
-    for table in (TaskMapRow, XComRow, RenderedFieldsRow, TaskInstanceHistoryRow, TaskInstanceRow):
+    tables = (TaskMapRow, XComRow, RenderedFieldsRow, TaskInstanceHistoryRow, TaskInstanceRow, DagCallbackRequestRow)
+    for table in tables:
         session.execute(
             delete(table)
             .where(table.dag_id == dag_id, table.run_id == run_id)

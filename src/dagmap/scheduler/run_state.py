@@ -1,12 +1,13 @@
 """A DAG run's state from the states of its task instances (pure).
 
 Airflow's rule: the run is decided by its leaves (tasks without downstream tasks) once every instance is
-finished; a run whose unfinished instances can never run again (deadlock) fails with a reason.
+finished; a run whose unfinished instances can never run again (deadlock) fails with a reason. Teardown tasks
+do not count unless ``on_failure_fail_dagrun`` (see ``effective_leaves``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from dagmap.states import FAILED_STATES, FINISHED_STATES, DagRunState, TaskInstanceState
@@ -25,6 +26,21 @@ ACTIVE_STATES: frozenset[TaskInstanceState] = frozenset(
     }
 )
 """Unfinished states in which an instance is on its way (not waiting for its upstream)."""
+
+
+def effective_leaves(downstream: Mapping[str, Collection[str]], ignorable: Collection[str]) -> frozenset[str]:
+    """The tasks whose states decide a run, as Airflow's ``_tis_for_dagrun_state``: a task all of whose
+    downstream tasks are ``ignorable`` (teardowns without ``on_failure_fail_dagrun``), itself not ignorable.
+
+    ``downstream``: ``{task_id: downstream task ids}`` for every task. If that leaves nothing (a DAG of
+    teardowns only), the plain leaves.
+    """
+    leaves = frozenset(
+        task_id
+        for task_id, below in downstream.items()
+        if task_id not in ignorable and all(d in ignorable for d in below)
+    )
+    return leaves or frozenset(task_id for task_id, below in downstream.items() if not below)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import pytest
 
 from dagmap.model.spec import TaskSpec
 from dagmap.scheduler.retries import MAX_RETRY_DELAY_SECONDS, failure_outcome, next_retry_at, should_retry
-from dagmap.scheduler.run_state import run_state
+from dagmap.scheduler.run_state import effective_leaves, run_state
 from dagmap.states import DagRunState, TaskInstanceState
 
 TI = TaskInstanceState
@@ -76,3 +76,40 @@ def test_failure_outcome() -> None:
     spec = task(retries=1, retry_delay=5)
     assert failure_outcome(spec, 1, NOW) == (TI.UP_FOR_RETRY, NOW + timedelta(seconds=5))
     assert failure_outcome(spec, 2, NOW) == (TI.FAILED, None)
+
+
+# --- setup / teardown: which tasks decide the run --------------------------------------------------------
+
+SETUP_WORK_TEARDOWN = {"setup": {"work", "teardown"}, "work": {"teardown"}, "teardown": set[str]()}
+
+
+def test_a_teardown_is_not_a_leaf_the_work_before_it_is() -> None:
+    assert effective_leaves(SETUP_WORK_TEARDOWN, {"teardown"}) == {"work"}
+    # on_failure_fail_dagrun=True: the teardown is not ignorable, it is the leaf
+    assert effective_leaves(SETUP_WORK_TEARDOWN, set()) == {"teardown"}
+
+
+def test_a_failed_teardown_does_not_fail_the_run_unless_it_fails_the_dagrun() -> None:
+    counts = {"setup": {TI.SUCCESS: 1}, "work": {TI.SUCCESS: 3}, "teardown": {TI.FAILED: 1}}
+    assert run_state(counts, effective_leaves(SETUP_WORK_TEARDOWN, {"teardown"})).state is DagRunState.SUCCESS
+    verdict = run_state(counts, effective_leaves(SETUP_WORK_TEARDOWN, set()))
+    assert verdict.state is DagRunState.FAILED
+    assert verdict.reason and "'teardown'" in verdict.reason
+
+
+def test_failed_work_before_a_teardown_that_succeeded_fails_the_run() -> None:
+    counts = {"setup": {TI.SUCCESS: 1}, "work": {TI.SUCCESS: 2, TI.FAILED: 1}, "teardown": {TI.SUCCESS: 1}}
+    verdict = run_state(counts, effective_leaves(SETUP_WORK_TEARDOWN, {"teardown"}))
+    assert verdict.state is DagRunState.FAILED
+    assert verdict.reason and "'work'" in verdict.reason
+
+
+def test_a_task_with_a_downstream_that_counts_is_no_leaf() -> None:
+    # work -> teardown, work -> report: report decides, and a setup whose only downstream is its teardown
+    # is a leaf (as in Airflow: a failed setup fails the run even if nothing else uses it).
+    downstream = {"s": {"t"}, "work": {"t", "report"}, "report": set[str](), "t": set[str]()}
+    assert effective_leaves(downstream, {"t"}) == {"s", "report"}
+
+
+def test_only_teardowns_falls_back_to_the_plain_leaves() -> None:
+    assert effective_leaves({"t1": {"t2"}, "t2": set[str]()}, {"t1", "t2"}) == {"t2"}

@@ -116,6 +116,53 @@ def roots_for(spec: DagSpec, targets: Iterable[Target] | None) -> dict[str, Inde
     return roots
 
 
+def with_setups_and_teardowns(
+    spec: DagSpec, roots: Mapping[str, Indexes], *, include_downstream: bool = True
+) -> dict[str, Indexes]:
+    """``roots`` and, whole, the setups and teardowns Airflow clears with them (``DAG.partial_subset``): for a
+    task that is neither, its relevant setups (upstream of it, with a teardown downstream of it or with no
+    teardown at all) and their teardowns; for a setup cleared without its downstream, its teardowns."""
+    selected = dict(roots)
+    if not any(task.is_setup for task in spec.tasks):
+        return selected
+
+    def relatives(task_id: str, upstream: bool) -> set[str]:
+        found: set[str] = set()
+        pending = [task_id]
+        while pending:
+            task = spec.task(pending.pop())
+            for other in task.upstream_task_ids if upstream else task.downstream_task_ids:
+                if other not in found:
+                    found.add(other)
+                    pending.append(other)
+        return found
+
+    def teardowns_of(setup: TaskSpec) -> set[str]:
+        return {t for t in setup.downstream_task_ids if spec.task(t).is_teardown}
+
+    extra: set[str] = set()
+    for task_id in roots:
+        task = spec.task(task_id)
+        if task.is_setup:
+            if not include_downstream:
+                extra |= teardowns_of(task)
+            continue
+        if task.is_teardown:
+            continue
+        below = {t for t in relatives(task_id, upstream=False) if spec.task(t).is_teardown}
+        for upstream_id in relatives(task_id, upstream=True):
+            upstream = spec.task(upstream_id)
+            if not upstream.is_setup:
+                continue
+            teardowns = teardowns_of(upstream)
+            if teardowns and not teardowns & below:
+                continue
+            extra |= {upstream_id} | (teardowns - {task_id})
+    for task_id in extra:
+        selected.setdefault(task_id, None)
+    return selected
+
+
 def _target(dag_id: str, target: Any) -> tuple[str, int | None]:
     """``"task"`` -> ``("task", None)``; ``("task", 3)`` or ``["task", 3]`` (JSON) -> ``("task", 3)``."""
     if isinstance(target, str):
@@ -146,11 +193,13 @@ def clear_task_instances(
     ``targets``: task ids and ``(task_id, map_index)`` pairs (None: every task). Cleared instances get no
     status and their retries again (``max_tries = try_number + retries``); their XCom (object-store files
     included, deleted before the caller commits), task_map and rendered fields go; their finished runs go
-    back to queued. With ``only_failed`` only failed and upstream_failed instances (downstream too).
+    back to queued. With ``only_failed`` only failed and upstream_failed instances (downstream too). A task's
+    setups and teardowns are cleared with it (``with_setups_and_teardowns``).
     ``dags_folder``: where to parse the DAG if it is not stored (the CLI; the API passes None).
     """
     spec = get_spec(session, dag_id, dags_folder=dags_folder)
-    roots = selection_with_downstream(spec, roots_for(spec, targets), include_downstream=False)
+    wanted = with_setups_and_teardowns(spec, roots_for(spec, targets), include_downstream=include_downstream)
+    roots = selection_with_downstream(spec, wanted, include_downstream=False)
     run_ids = _run_scope(session, dag_id, run_id, start_date, end_date)
     states = ONLY_FAILED if only_failed else CLEARABLE
     retries = {task.task_id: task.retries for task in spec.tasks}

@@ -187,3 +187,10 @@ class SchedulerAlreadyRunning(DagmapError):
 
 class DagRunInProgress(DagmapError):
     """The DAG run has task instances queued or running: the operation would pull the rug from under them."""
+
+
+class SensorTimeout(TaskFailedNoRetry):
+    """The sensor's condition was not met within its timeout."""
+
+
+AirflowSensorTimeout = SensorTimeout

@@ -1,4 +1,4 @@
-"""TaskFlow: ``@task`` (and ``.python``, ``.branch``, ``.short_circuit``, ``.bash``), ``.override``, mapping.
+"""TaskFlow: ``@task`` (``.python``, ``.branch``, ``.short_circuit``, ``.bash``, ``.sensor``), ``.override``, mapping.
 
 Calling a decorated function inside a DAG creates a task and returns an XComArg of its result;
 ``f.partial(**fn_args).expand(**fn_args)`` creates a mapped task whose instances get function arguments.
@@ -69,6 +69,10 @@ def _operator_class(kind: str) -> type:
         "short_circuit": decorated._ShortCircuitDecoratedOperator,
         "bash": decorated._BashDecoratedOperator,
     }
+    if kind == "sensor":
+        from dagmap.sensors.decorated import DecoratedSensorOperator
+
+        return DecoratedSensorOperator
     return classes[kind]
 
 
@@ -289,11 +293,17 @@ class TaskDecoratorCollection:
         """The function returns the bash command to run."""
         return self._make("bash", python_callable, False, kwargs)
 
+    def sensor(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """A sensor whose poke is the function: it returns a bool or a ``PokeReturnValue`` (``poke_interval``,
+        ``timeout``, ``soft_fail``, ... are sensor arguments)."""
+        return self._make("sensor", python_callable, False, kwargs)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         raise AttributeError(
-            f"@task.{name} is not available in dagmap; use @task, @task.branch, @task.short_circuit or @task.bash"
+            f"@task.{name} is not available in dagmap; use @task, @task.branch, @task.short_circuit, @task.bash "
+            "or @task.sensor"
         )
 
 

@@ -1,0 +1,1 @@
+"""Amazon sensors (``airflow.providers.amazon.aws.sensors.*``): ``dagmap.providers.amazon.sensors.s3``."""

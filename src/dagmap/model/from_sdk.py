@@ -123,6 +123,8 @@ def task_spec(task: AbstractOperator, *, weight: int, feeds_mapping: bool) -> Ta
         start_date=get("start_date"),
         end_date=get("end_date"),
         depends_on_past=bool(get("depends_on_past", False)),
+        is_setup=bool(get("is_setup", False)),
+        is_teardown=bool(get("is_teardown", False)),
     )
 
 

@@ -14,6 +14,7 @@ from dagmap.sdk.xcom_arg import RETURN_VALUE, PlainXComArg, iter_xcom_args
 if TYPE_CHECKING:
     from dagmap.sdk.dag import DAG
     from dagmap.sdk.task_group import MappedTaskGroup, TaskGroup
+    from dagmap.trigger_rule import TriggerRule
 
 KEY_PATTERN = re.compile(r"^[\w.-]+$")
 MAX_KEY_LENGTH = 250
@@ -41,11 +42,16 @@ class AbstractOperator(DependencyMixin):
     task_group: TaskGroup | None
     upstream_task_ids: set[str]
     downstream_task_ids: set[str]
+    trigger_rule: TriggerRule
     template_fields: Sequence[str] = ()
     template_ext: Sequence[str] = ()
     template_fields_renderers: Mapping[str, str] = {}
     custom_operator_name: str | None = None
     """The name users see instead of the class name (``@task`` for TaskFlow operators)."""
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    """A teardown that fails fails the run (by default a teardown does not count for the run's state)."""
 
     @property
     def is_mapped(self) -> bool:

@@ -1,14 +1,19 @@
 """Setup and teardown tasks (``as_setup``, ``as_teardown``, ``@setup``, ``@teardown``): not supported yet.
 
 Each of Airflow's entry points exists so that a DAG using them fails with a DagDefinitionError that says so,
-not with an AttributeError or ImportError.
+not with an AttributeError or ImportError. ``mark_setup`` / ``mark_teardown`` are the groundwork they will call.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dagmap.errors import DagDefinitionError
+from dagmap.sdk.dependencies import DependencyMixin, link
+from dagmap.trigger_rule import TriggerRule
+
+if TYPE_CHECKING:
+    from dagmap.sdk.abstractoperator import AbstractOperator
 
 
 def refuse_setup_teardown(what: str, task_id: str | None = None) -> NoReturn:
@@ -27,3 +32,45 @@ def setup(*args: Any, **kwargs: Any) -> NoReturn:
 def teardown(*args: Any, **kwargs: Any) -> NoReturn:
     """Airflow's ``@teardown``: not supported yet."""
     refuse_setup_teardown("@teardown")
+
+
+def operators_of(value: Any) -> list[AbstractOperator]:
+    """The tasks behind a task, an XComArg (the tasks it reads) or a list of them, in order, once each."""
+    found: dict[str, AbstractOperator] = {}
+    items = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    for item in items:
+        if hasattr(item, "iter_references"):  # an XComArg
+            found.update((operator.task_id, operator) for operator, _key in item.iter_references())
+        elif isinstance(item, DependencyMixin) and hasattr(item, "task_id"):
+            found[item.task_id] = item  # type: ignore[assignment]
+        else:
+            raise DagDefinitionError(f"a setup is a task, an XComArg or a list of them, not {item!r}")
+    return list(found.values())
+
+
+def mark_setup(operator: AbstractOperator) -> None:
+    """Airflow's ``as_setup()``: the task creates what its teardowns remove."""
+    if operator.is_teardown:
+        raise DagDefinitionError(
+            f"task {operator.task_id!r} is a teardown; it cannot be a setup too", task_id=operator.task_id
+        )
+    operator.is_setup = True
+
+
+def mark_teardown(
+    operator: AbstractOperator, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None
+) -> None:
+    """Airflow's ``as_teardown(setups=..., on_failure_fail_dagrun=...)``: the task runs once its upstream is
+    done if one of its setups succeeded (``all_done_setup_success``); each of ``setups`` becomes a setup
+    task upstream of it."""
+    if operator.is_setup:
+        raise DagDefinitionError(
+            f"task {operator.task_id!r} is a setup; it cannot be a teardown too", task_id=operator.task_id
+        )
+    operator.is_teardown = True
+    operator.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+    if on_failure_fail_dagrun is not None:
+        operator.on_failure_fail_dagrun = on_failure_fail_dagrun
+    for setup_operator in operators_of(setups) if setups is not None else []:
+        mark_setup(setup_operator)
+        link(setup_operator, operator)

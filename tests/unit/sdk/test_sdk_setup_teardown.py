@@ -1,29 +1,84 @@
-"""Setup and teardown groundwork: the spec carries an operator's ``is_setup`` / ``is_teardown`` (the public
-entry points still refuse; see tests/unit/compat/test_compat_operators.py)."""
+"""Setup and teardown groundwork: ``mark_setup`` / ``mark_teardown`` and the spec's ``is_setup`` /
+``is_teardown`` (the public entry points still refuse; see tests/unit/compat/test_compat_operators.py)."""
 
 from __future__ import annotations
 
-from dagmap import DAG, task
+import pytest
+
+from dagmap import DAG, TriggerRule, task
+from dagmap.errors import DagDefinitionError
 from dagmap.model.from_sdk import dag_to_spec
 from dagmap.model.spec import dag_spec_from_json, dag_spec_to_json
 from dagmap.operators import EmptyOperator
+from dagmap.sdk.abstractoperator import AbstractOperator
+from dagmap.sdk.setup_teardown import mark_setup, mark_teardown, operators_of
+from dagmap.sdk.xcom_arg import PlainXComArg, XComArg
+
+
+@task
+def work(x: int) -> int:
+    return x
+
+
+def op(arg: XComArg) -> AbstractOperator:
+    assert isinstance(arg, PlainXComArg)
+    return arg.operator
 
 
 def test_spec_carries_setup_and_teardown_flags_and_round_trips() -> None:
     with DAG("d") as dag:
         create = EmptyOperator(task_id="create")
-
-        @task
-        def work(x: int) -> int:
-            return x
-
         mapped = work.expand(x=[1, 2])
         delete = EmptyOperator(task_id="delete")
         create >> mapped >> delete
-    create.is_setup = True  # type: ignore[attr-defined]
-    delete.is_teardown = True  # type: ignore[attr-defined]
+    mark_teardown(delete, setups=create)
     spec = dag_to_spec(dag)
     assert (spec.task("create").is_setup, spec.task("create").is_teardown) == (True, False)
     assert (spec.task("delete").is_setup, spec.task("delete").is_teardown) == (False, True)
+    assert spec.task("delete").trigger_rule == "all_done_setup_success"
+    assert spec.task("create").trigger_rule == "all_success"
     assert not spec.task("work").is_setup and not spec.task("work").is_teardown
     assert dag_spec_from_json(dag_spec_to_json(spec)) == spec
+
+
+def test_mark_teardown_links_and_marks_its_setups() -> None:
+    with DAG("d"):
+        first, second = EmptyOperator(task_id="first"), EmptyOperator(task_id="second")
+        made = work(1)
+        delete = EmptyOperator(task_id="delete")
+    mark_teardown(delete, setups=[first, second, made], on_failure_fail_dagrun=True)
+    assert delete.upstream_task_ids == {"first", "second", "work"}
+    assert all(t.is_setup for t in (first, second, op(made)))
+    assert delete.is_teardown and delete.on_failure_fail_dagrun
+    assert delete.trigger_rule is TriggerRule.ALL_DONE_SETUP_SUCCESS
+    assert not first.on_failure_fail_dagrun
+
+
+def test_mark_teardown_without_setups_and_a_mapped_teardown() -> None:
+    with DAG("d"):
+        mapped = work.expand(x=[1, 2])
+    mark_teardown(op(mapped))
+    assert op(mapped).is_teardown and not op(mapped).on_failure_fail_dagrun
+    assert op(mapped).upstream_task_ids == set()
+
+
+def test_a_task_is_not_both_setup_and_teardown() -> None:
+    with DAG("d"):
+        a, b = EmptyOperator(task_id="a"), EmptyOperator(task_id="b")
+    mark_setup(a)
+    with pytest.raises(DagDefinitionError, match="'a' is a setup; it cannot be a teardown too"):
+        mark_teardown(a)
+    mark_teardown(b)
+    with pytest.raises(DagDefinitionError, match="'b' is a teardown; it cannot be a setup too"):
+        mark_setup(b)
+    with pytest.raises(DagDefinitionError, match="'b' is a teardown"):
+        mark_teardown(EmptyOperator(task_id="c", dag=a.dag), setups=b)
+
+
+def test_operators_of_flattens_tasks_xcom_args_and_lists_once_each() -> None:
+    with DAG("d"):
+        a = EmptyOperator(task_id="a")
+        made = work(1)
+    assert [t.task_id for t in operators_of([a, made, a, op(made)])] == ["a", "work"]
+    with pytest.raises(DagDefinitionError, match="a setup is a task"):
+        operators_of(["a"])

@@ -1,7 +1,6 @@
 """``BaseSensorOperator`` (``airflow.sensors.base``): an operator that pokes until a condition holds.
 
-Subclasses implement ``poke(context)``. Every sensor runs in poke mode: ``mode="reschedule"`` is accepted and
-runs the same way (dagmap has no ``up_for_reschedule`` state), with a warning in the try's log.
+Always in poke mode: ``mode="reschedule"`` and ``deferrable=True`` run so, with a warning in the try's log.
 """
 
 from __future__ import annotations
@@ -107,6 +106,8 @@ class BaseSensorOperator(BaseOperator):
                 "mode='reschedule' is not supported by dagmap: the sensor pokes in poke mode, holding its worker "
                 "slot while it waits"
             )
+        if getattr(self, "deferrable", False):
+            log.warning("deferrable=True is not supported by dagmap: the sensor pokes in poke mode")
         return poke_until_done(lambda: self.poke(context), self.poke_settings(), clock=clock, sleep=sleep)
 
 

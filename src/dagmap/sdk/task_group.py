@@ -140,9 +140,30 @@ class TaskGroup(DependencyMixin):
 
     @property
     def leaves(self) -> list[AbstractOperator]:
+        """Tasks without a downstream task inside; a teardown leaf stands aside for the work before it (as in
+        Airflow, ``group >> task`` does not wait for the group's teardowns)."""
         tasks = list(self)
         ids = {t.task_id for t in tasks}
-        return [t for t in tasks if t.downstream_task_ids.isdisjoint(ids)]
+        by_id = {t.task_id: t for t in tasks}
+
+        def has_other_work_downstream(task: AbstractOperator, exclude: str) -> bool:
+            return any(d != exclude and d in ids and not by_id[d].is_teardown for d in task.downstream_task_ids)
+
+        def first_work_before(teardown: AbstractOperator) -> Iterator[AbstractOperator]:
+            for upstream_id in sorted(teardown.upstream_task_ids & ids):
+                upstream = by_id[upstream_id]
+                if upstream.is_teardown:
+                    yield from first_work_before(upstream)
+                elif teardown.is_teardown and upstream.is_setup:
+                    continue  # not through the teardown-to-setup edge
+                elif not has_other_work_downstream(upstream, exclude=teardown.task_id):
+                    yield upstream
+
+        found: dict[str, AbstractOperator] = {}
+        for task in tasks:
+            if task.downstream_task_ids.isdisjoint(ids):
+                found.update((t.task_id, t) for t in ([task] if not task.is_teardown else first_work_before(task)))
+        return list(found.values())
 
     def dependency_endpoints(self, *, as_upstream: bool) -> list[AbstractOperator]:
         return self.leaves if as_upstream else self.roots

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagmap import DAG, TriggerRule, task
+from dagmap import DAG, TaskGroup, TriggerRule, task
 from dagmap.errors import DagDefinitionError
 from dagmap.model.from_sdk import dag_to_spec
 from dagmap.model.spec import dag_spec_from_json, dag_spec_to_json
@@ -82,3 +82,25 @@ def test_operators_of_flattens_tasks_xcom_args_and_lists_once_each() -> None:
     assert [t.task_id for t in operators_of([a, made, a, op(made)])] == ["a", "work"]
     with pytest.raises(DagDefinitionError, match="a setup is a task"):
         operators_of(["a"])
+
+
+def test_a_group_leaf_that_is_a_teardown_stands_aside_for_the_work_before_it() -> None:
+    with DAG("d") as dag:
+        with TaskGroup("g") as group:
+            create = EmptyOperator(task_id="create")
+            query = EmptyOperator(task_id="query")
+            delete = EmptyOperator(task_id="delete")
+            create >> query >> delete
+            mark_teardown(delete, setups=create)
+        after = EmptyOperator(task_id="after")
+        group >> after
+    assert [t.task_id for t in group.leaves] == ["g.query"]
+    assert after.upstream_task_ids == {"g.query"}
+    assert dag.get_task("g.delete").downstream_task_ids == set()
+
+
+def test_group_leaves_without_teardowns_are_unchanged() -> None:
+    with DAG("d"), TaskGroup("g") as group:
+        a, b, c = (EmptyOperator(task_id=name) for name in "abc")
+        a >> [b, c]
+    assert [t.task_id for t in group.leaves] == ["g.b", "g.c"]

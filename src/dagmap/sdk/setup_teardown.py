@@ -1,7 +1,8 @@
 """Setup and teardown tasks (``as_setup``, ``as_teardown``, ``@setup``, ``@teardown``): not supported yet.
 
 Each of Airflow's entry points exists so that a DAG using them fails with a DagDefinitionError that says so,
-not with an AttributeError or ImportError. ``mark_setup`` / ``mark_teardown`` are the groundwork they will call.
+not with an AttributeError or ImportError. ``mark_setup``, ``mark_teardown`` and ``SetupTeardownScope`` (the
+``with`` form) are the groundwork they will call.
 """
 
 from __future__ import annotations
@@ -74,3 +75,48 @@ def mark_teardown(
     for setup_operator in operators_of(setups) if setups is not None else []:
         mark_setup(setup_operator)
         link(setup_operator, operator)
+
+
+class SetupTeardownScope:
+    """``with setup_task:`` / ``with teardown_task:`` / ``with setup >> teardown:``: every task created inside
+    goes after the setups and before the teardowns (its roots downstream of the setups, its leaves upstream
+    of the teardowns). A setup brings its teardowns, a teardown its setups."""
+
+    def __init__(self, operators: list[AbstractOperator]) -> None:
+        for operator in operators:
+            if not operator.is_setup and not operator.is_teardown:
+                raise DagDefinitionError(
+                    f"task {operator.task_id!r} is neither a setup nor a teardown: only those are context managers",
+                    task_id=operator.task_id,
+                )
+        dag = next((o.dag for o in operators if o.dag is not None), None)
+        if dag is None:
+            raise DagDefinitionError("a setup or teardown used as a context manager must be in a DAG")
+        self.dag = dag
+        found: dict[str, AbstractOperator] = {}
+        for operator in operators:
+            relatives = operator.downstream_list if operator.is_setup else operator.upstream_list
+            for task in [operator, *relatives]:
+                if task.is_setup or task.is_teardown:
+                    found[task.task_id] = task
+        self.setups = [t for t in found.values() if t.is_setup]
+        self.teardowns = [t for t in found.values() if t.is_teardown]
+        self.before: set[str] = set()
+
+    def __enter__(self) -> SetupTeardownScope:
+        self.before = set(self.dag.task_dict)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            return
+        inside = {t: task for t, task in self.dag.task_dict.items() if t not in self.before}
+        for task in inside.values():
+            if task.upstream_task_ids.isdisjoint(inside):
+                for setup_task in self.setups:
+                    if task.task_id not in setup_task.upstream_task_ids:
+                        link(setup_task, task)
+            if task.downstream_task_ids.isdisjoint(inside):
+                for teardown_task in self.teardowns:
+                    if task.task_id not in teardown_task.downstream_task_ids:
+                        link(task, teardown_task)

@@ -11,7 +11,7 @@ from dagmap.model.from_sdk import dag_to_spec
 from dagmap.model.spec import dag_spec_from_json, dag_spec_to_json
 from dagmap.operators import EmptyOperator
 from dagmap.sdk.abstractoperator import AbstractOperator
-from dagmap.sdk.setup_teardown import mark_setup, mark_teardown, operators_of
+from dagmap.sdk.setup_teardown import SetupTeardownScope, mark_setup, mark_teardown, operators_of
 from dagmap.sdk.xcom_arg import PlainXComArg, XComArg
 
 
@@ -104,3 +104,35 @@ def test_group_leaves_without_teardowns_are_unchanged() -> None:
         a, b, c = (EmptyOperator(task_id=name) for name in "abc")
         a >> [b, c]
     assert [t.task_id for t in group.leaves] == ["g.b", "g.c"]
+
+
+def test_tasks_created_in_a_scope_go_between_the_setups_and_the_teardowns() -> None:
+    with DAG("d") as dag:
+        create = EmptyOperator(task_id="create")
+        delete = EmptyOperator(task_id="delete")
+        mark_teardown(delete, setups=create)
+        with SetupTeardownScope([delete]):  # `with create >> delete:` in Airflow
+            first = EmptyOperator(task_id="first")
+            mapped = work.expand(x=[1, 2])
+            last = EmptyOperator(task_id="last")
+            first >> mapped >> last
+        after = EmptyOperator(task_id="after")
+    assert create.downstream_task_ids == {"delete", "first"}
+    assert delete.upstream_task_ids == {"create", "last"}
+    assert op(mapped).upstream_task_ids == {"first"}
+    assert after.upstream_task_ids == set()
+    # a setup brings its teardowns
+    with DAG("e"):
+        s, t = EmptyOperator(task_id="s"), EmptyOperator(task_id="t")
+        mark_teardown(t, setups=s)
+        with SetupTeardownScope([s]):
+            inner = EmptyOperator(task_id="inner")
+    assert inner.upstream_task_ids == {"s"} and inner.downstream_task_ids == {"t"}
+    assert dag.get_task("first").upstream_task_ids == {"create"}
+
+
+def test_only_setups_and_teardowns_are_scopes() -> None:
+    with DAG("d"):
+        plain = EmptyOperator(task_id="plain")
+    with pytest.raises(DagDefinitionError, match="neither a setup nor a teardown"):
+        SetupTeardownScope([plain])

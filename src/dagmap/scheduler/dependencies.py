@@ -203,3 +203,19 @@ _RULES = {
     TriggerRule.NONE_SKIPPED: _none_skipped,
     TriggerRule.ALL_SKIPPED: _all_skipped,
 }
+
+
+def setup_constraint(indirect_setups: Mapping[TaskInstanceState | None, int]) -> Decision | None:
+    """Airflow's setup constraint, checked before the trigger rule of a task that is not a teardown:
+    ``indirect_setups`` counts the instances of its relevant setups that are not direct upstream tasks
+    (``scheduler.setup_teardown.indirect_setups``). One failed: upstream_failed; one skipped: skipped (even
+    for an ``all_done`` task); any unfinished: wait; all succeeded (or none): None, the trigger rule decides.
+    """
+    c = UpstreamCounts.from_states(indirect_setups)
+    if c.failed or c.upstream_failed:
+        return Decision.UPSTREAM_FAILED
+    if c.skipped:
+        return Decision.SKIP
+    if c.done < c.counted:
+        return Decision.WAIT
+    return None

@@ -14,6 +14,7 @@ from dagmap.errors import DagmapError, DagRunNotFound, TaskInstanceNotFound, Tas
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.model.spec import DagSpec, TaskSpec
 from dagmap.scheduler.expansion import expansion_inputs
+from dagmap.scheduler.setup_teardown import setups_and_teardowns_to_clear
 from dagmap.services.dags import find_run, get_spec
 from dagmap.states import FINISHED_STATES, TaskInstanceState, aggregate_state
 from dagmap.store.queries import Session, clearing, management, task_instances
@@ -125,41 +126,9 @@ def with_setups_and_teardowns(
     selected = dict(roots)
     if not any(task.is_setup for task in spec.tasks):
         return selected
-
-    def relatives(task_id: str, upstream: bool) -> set[str]:
-        found: set[str] = set()
-        pending = [task_id]
-        while pending:
-            task = spec.task(pending.pop())
-            for other in task.upstream_task_ids if upstream else task.downstream_task_ids:
-                if other not in found:
-                    found.add(other)
-                    pending.append(other)
-        return found
-
-    def teardowns_of(setup: TaskSpec) -> set[str]:
-        return {t for t in setup.downstream_task_ids if spec.task(t).is_teardown}
-
-    extra: set[str] = set()
     for task_id in roots:
-        task = spec.task(task_id)
-        if task.is_setup:
-            if not include_downstream:
-                extra |= teardowns_of(task)
-            continue
-        if task.is_teardown:
-            continue
-        below = {t for t in relatives(task_id, upstream=False) if spec.task(t).is_teardown}
-        for upstream_id in relatives(task_id, upstream=True):
-            upstream = spec.task(upstream_id)
-            if not upstream.is_setup:
-                continue
-            teardowns = teardowns_of(upstream)
-            if teardowns and not teardowns & below:
-                continue
-            extra |= {upstream_id} | (teardowns - {task_id})
-    for task_id in extra:
-        selected.setdefault(task_id, None)
+        for extra in sorted(setups_and_teardowns_to_clear(spec, task_id, include_downstream=include_downstream)):
+            selected.setdefault(extra, None)
     return selected
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         task_group,
         teardown,
     )
+    from dagmap.sensors import BaseSensorOperator, PokeReturnValue
 
 _SDK_NAMES = (
     "DAG",
@@ -66,6 +67,7 @@ _SDK_NAMES = (
 )
 _EXPORTS: dict[str, str] = {name: "dagmap.sdk" for name in _SDK_NAMES}
 _EXPORTS.update(Variable="dagmap.connections", Connection="dagmap.connections")
+_EXPORTS.update(BaseSensorOperator="dagmap.sensors", PokeReturnValue="dagmap.sensors")  # airflow.sdk has both
 
 __all__ = [
     "DAG",
@@ -73,6 +75,7 @@ __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
     "BaseOperator",
+    "BaseSensorOperator",
     "Connection",
     "Context",
     "EdgeModifier",
@@ -80,6 +83,7 @@ __all__ = [
     "MappedOperator",
     "Param",
     "ParamsDict",
+    "PokeReturnValue",
     "TaskGroup",
     "TriggerRule",
     "Variable",

@@ -6,6 +6,7 @@ Each is a :mod:`dagmap.errors` class under its Airflow name; nothing new is defi
 from dagmap.errors import (
     AirflowException,
     AirflowFailException,
+    AirflowSensorTimeout,
     AirflowSkipException,
     DagNotFound,
     DagRunNotFound,
@@ -19,6 +20,7 @@ from dagmap.errors import TaskTimeoutError as AirflowTaskTimeout
 __all__ = [
     "AirflowException",
     "AirflowFailException",
+    "AirflowSensorTimeout",
     "AirflowSkipException",
     "AirflowTaskTimeout",
     "DagNotFound",

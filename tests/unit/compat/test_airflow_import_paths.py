@@ -45,6 +45,7 @@ SAME_OBJECT = [
     ("dagmap.exceptions", "AirflowTaskTimeout", errors.TaskTimeoutError),
     ("dagmap.exceptions", "DuplicateTaskIdFound", errors.DuplicateTaskIdError),
     ("dagmap.exceptions", "ParamValidationError", errors.ParamValidationError),
+    ("dagmap.exceptions", "AirflowSensorTimeout", errors.SensorTimeout),
     ("dagmap.hooks.base", "BaseHook", BaseHook),
 ]
 
@@ -77,3 +78,11 @@ def test_days_ago_is_midnight_utc_n_days_back() -> None:
     assert value.tzinfo is UTC
     assert value in (today - timedelta(days=2), today - timedelta(days=1))  # midnight may pass in between
     assert days_ago(0, hour=6).hour == 6
+
+
+def test_airflow_sdk_sensor_names_come_from_dagmap() -> None:
+    from dagmap import BaseSensorOperator, PokeReturnValue
+    from dagmap.sensors.base import BaseSensorOperator as Base
+    from dagmap.sensors.base import PokeReturnValue as Value
+
+    assert (BaseSensorOperator, PokeReturnValue) == (Base, Value)

@@ -1,6 +1,6 @@
 """``from airflow.decorators import dag, task, task_group`` users import from here (or from ``dagmap``).
 
-``setup`` and ``teardown`` exist so that using them is an error that says they are not supported yet.
+``setup`` and ``teardown`` are Airflow's setup and teardown task decorators.
 """
 
 from dagmap.sdk import dag, setup, task, task_group, teardown

@@ -125,6 +125,7 @@ def task_spec(task: AbstractOperator, *, weight: int, feeds_mapping: bool) -> Ta
         depends_on_past=bool(get("depends_on_past", False)),
         is_setup=bool(get("is_setup", False)),
         is_teardown=bool(get("is_teardown", False)),
+        on_failure_fail_dagrun=bool(get("on_failure_fail_dagrun", False)),
     )
 
 

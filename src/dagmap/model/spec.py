@@ -122,6 +122,8 @@ class TaskSpec(_Frozen):
     depends_on_past: bool = False
     is_setup: bool = False
     is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    """A teardown whose failure fails the run (other teardowns do not count for the run's state)."""
 
     @property
     def is_mapped(self) -> bool:

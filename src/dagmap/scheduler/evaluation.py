@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dagmap.model.spec import DagSpec, TaskSpec
-from dagmap.scheduler.dependencies import Decision, UpstreamCounts, evaluate
+from dagmap.scheduler.dependencies import Decision, UpstreamCounts, evaluate, setup_constraint
 from dagmap.scheduler.expansion import LengthLookup, group_counts, shared_prefix, task_instance_count
+from dagmap.scheduler.setup_teardown import indirect_setups
 from dagmap.scheduler.views import RunView, State, TaskView
 from dagmap.states import TaskInstanceState
 
@@ -79,6 +80,11 @@ def evaluate_run(
         task_view = view.task(task.task_id)
         if not task_view.waiting:
             continue
+        constrained = _setup_constraint(spec, view, task)
+        if constrained is not None:
+            if constrained is not Decision.WAIT:
+                decisions.changes.append(Change(task.task_id, TARGET[constrained]))
+            continue
         if task.task_id in per_index and task.task_id in index_states:
             changes = _per_index(spec, view, task, lookup, index_states, past_ok, decisions)
             if changes is not None:
@@ -91,6 +97,17 @@ def evaluate_run(
         if decision is not Decision.WAIT:
             decisions.changes.append(Change(task.task_id, TARGET[decision]))
     return decisions
+
+
+def _setup_constraint(spec: DagSpec, view: RunView, task: TaskSpec) -> Decision | None:
+    """Airflow's setup constraint over every instance of the task's indirect setups (none for a teardown)."""
+    setups = indirect_setups(spec, task.task_id)
+    if not setups:
+        return None
+    states: Counter[State] = Counter()
+    for setup_id in setups:
+        states.update(view.task(setup_id).states)
+    return setup_constraint(states)
 
 
 def _decide(task: TaskSpec, counts: UpstreamCounts, past_ok: Mapping[str, bool], decisions: RunDecisions) -> Decision:

@@ -19,7 +19,7 @@ from dagmap.executors.base import Executor, ExecutorEvent
 from dagmap.model.spec import DagSpec
 from dagmap.scheduler.planning import RunPlanner
 from dagmap.scheduler.retries import failure_outcome
-from dagmap.scheduler.run_state import run_state
+from dagmap.scheduler.run_state import effective_leaves, run_state
 from dagmap.scheduler.submit import Submitter
 from dagmap.scheduler.views import RunKey, build_views
 from dagmap.states import DagRunState, TaskInstanceState
@@ -235,7 +235,10 @@ class SchedulerLoop:
             view = views[key]
             result.busy += view.count(TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
             spec = specs[run.dag_id]
-            leaves = {t.task_id for t in spec.tasks if not t.downstream_task_ids}
+            leaves = effective_leaves(
+                {t.task_id: t.downstream_task_ids for t in spec.tasks},
+                {t.task_id for t in spec.tasks if t.is_teardown and not t.on_failure_fail_dagrun},
+            )
             verdict = run_state(view.counts_by_task(), leaves, stuck=key in stuck, stuck_tasks=stuck.get(key, ()))
             if verdict.state is DagRunState.RUNNING:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from dagmap.errors import DagDefinitionError
 from dagmap.sdk.dependencies import DependencyMixin, link
@@ -104,17 +104,31 @@ class AbstractOperator(DependencyMixin):
     def dependency_endpoints(self, *, as_upstream: bool) -> list[AbstractOperator]:
         return [self]
 
-    def as_setup(self) -> NoReturn:
-        """Airflow marks the task as a setup task; not supported yet."""
-        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+    def as_setup(self) -> AbstractOperator:
+        """Mark the task as a setup task (it creates what its teardowns remove); returns the task."""
+        from dagmap.sdk.setup_teardown import mark_setup
 
-        refuse_setup_teardown("as_setup", self.task_id)
+        mark_setup(self)
+        return self
 
-    def as_teardown(self, *args: Any, **kwargs: Any) -> NoReturn:
-        """Airflow marks the task as a teardown task; not supported yet."""
-        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> AbstractOperator:
+        """Mark the task as a teardown task of ``setups`` (tasks, XComArgs or a list); returns the task."""
+        from dagmap.sdk.setup_teardown import mark_teardown
 
-        refuse_setup_teardown("as_teardown", self.task_id)
+        mark_teardown(self, setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> AbstractOperator:
+        """``with setup_task:`` / ``with setup >> teardown:``: tasks created inside go between them."""
+        from dagmap.sdk.setup_teardown import enter_scope
+
+        enter_scope(self, [self])
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        from dagmap.sdk.setup_teardown import exit_scope
+
+        exit_scope(self, exc_type)
 
     # --- relatives ------------------------------------------------------------------------------------
     def _relative(self, task_id: str) -> AbstractOperator:

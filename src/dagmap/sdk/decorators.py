@@ -25,6 +25,7 @@ from dagmap.sdk.expand_input import (
 from dagmap.sdk.mapped_operator import MappedOperator
 from dagmap.sdk.operator_args import merged_default_args, where
 from dagmap.sdk.params import ParamsDict
+from dagmap.sdk.setup_teardown import apply_marks
 from dagmap.sdk.signatures import callable_facts, operator_init_facts
 from dagmap.sdk.xcom_arg import PlainXComArg, XComArg
 
@@ -80,6 +81,10 @@ class _TaskDecorator(Generic[P, R]):
     """A function made into a task factory. Calling it creates a task and returns its ``XComArg``."""
 
     _dagmap_task_decorator = True
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    """Set by ``@setup`` / ``@teardown``: the tasks this function makes are marked so."""
 
     def __init__(
         self, function: Callable[P, R], kind: str, kwargs: dict[str, Any], multiple_outputs: bool | None
@@ -112,12 +117,16 @@ class _TaskDecorator(Generic[P, R]):
             multiple_outputs=self.multiple_outputs,
             **operator_kwargs,
         )
+        apply_marks(self, operator)
         return PlainXComArg(operator)
 
     def override(self, **kwargs: Any) -> _TaskDecorator[P, R]:
         """The same function with other operator settings (``retries``, ``task_id``, ``pool``, ...)."""
         multiple_outputs = kwargs.pop("multiple_outputs", self.multiple_outputs)
-        return _TaskDecorator(self.function, self.kind, {**self.kwargs, **kwargs}, multiple_outputs)
+        other = _TaskDecorator(self.function, self.kind, {**self.kwargs, **kwargs}, multiple_outputs)
+        other.is_setup, other.is_teardown = self.is_setup, self.is_teardown
+        other.on_failure_fail_dagrun = self.on_failure_fail_dagrun
+        return other
 
     def partial(self, *args: Any, **kwargs: Any) -> _TaskFlowPartial:
         """Function arguments that stay the same in every mapped instance."""
@@ -249,6 +258,7 @@ class _TaskFlowPartial:
             task_group=self.group,
             expand_into_op_kwargs=True,
         )
+        apply_marks(decorator, operator)
         return PlainXComArg(operator)
 
 

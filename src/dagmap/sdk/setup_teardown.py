@@ -1,13 +1,13 @@
-"""Setup and teardown tasks (``as_setup``, ``as_teardown``, ``@setup``, ``@teardown``): not supported yet.
+"""Setup and teardown tasks: ``as_setup``, ``as_teardown``, ``@setup``, ``@teardown`` and the ``with`` form.
 
-Each of Airflow's entry points exists so that a DAG using them fails with a DagDefinitionError that says so,
-not with an AttributeError or ImportError. ``mark_setup``, ``mark_teardown`` and ``SetupTeardownScope`` (the
-``with`` form) are the groundwork they will call.
+``mark_setup`` / ``mark_teardown`` set the flags and edges; ``SetupTeardownScope`` puts the tasks created in
+``with setup >> teardown:`` between them. The scheduler's side is ``dagmap.scheduler.setup_teardown``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NoReturn
+import types
+from typing import TYPE_CHECKING, Any
 
 from dagmap.errors import DagDefinitionError
 from dagmap.sdk.dependencies import DependencyMixin, link
@@ -17,22 +17,59 @@ if TYPE_CHECKING:
     from dagmap.sdk.abstractoperator import AbstractOperator
 
 
-def refuse_setup_teardown(what: str, task_id: str | None = None) -> NoReturn:
-    raise DagDefinitionError(
-        f"setup and teardown tasks ({what}) are not supported by dagmap yet; see 'Not yet supported' in "
-        "docs/differences-from-airflow.md",
-        task_id=task_id,
-    )
+def _task_decorator(function: Any, what: str) -> Any:
+    if isinstance(function, types.FunctionType):
+        from dagmap.sdk.decorators import task
+
+        function = task(function)
+    if not getattr(function, "_dagmap_task_decorator", False):
+        raise DagDefinitionError(f"{what} decorates a function or a @task, not {function!r}")
+    return function
 
 
-def setup(*args: Any, **kwargs: Any) -> NoReturn:
-    """Airflow's ``@setup``: not supported yet."""
-    refuse_setup_teardown("@setup")
+def setup(function: Any) -> Any:
+    """Airflow's ``@setup``: a TaskFlow task (``@task`` implied) whose tasks are setup tasks."""
+    decorator = _task_decorator(function, "@setup")
+    decorator.is_setup = True
+    return decorator
 
 
-def teardown(*args: Any, **kwargs: Any) -> NoReturn:
-    """Airflow's ``@teardown``: not supported yet."""
-    refuse_setup_teardown("@teardown")
+def teardown(function: Any = None, *, on_failure_fail_dagrun: bool = False) -> Any:
+    """Airflow's ``@teardown`` / ``@teardown(on_failure_fail_dagrun=True)``: a TaskFlow task whose tasks are
+    teardown tasks (link their setups with ``.as_teardown(setups=...)``, ``>>`` or an argument)."""
+
+    def wrap(inner: Any) -> Any:
+        decorator = _task_decorator(inner, "@teardown")
+        decorator.is_teardown = True
+        decorator.on_failure_fail_dagrun = on_failure_fail_dagrun
+        return decorator
+
+    return wrap if function is None else wrap(function)
+
+
+_SCOPES: list[tuple[int, SetupTeardownScope]] = []
+"""Open ``with`` scopes, innermost last (DAG files are parsed by one thread at a time)."""
+
+
+def enter_scope(owner: object, operators: list[AbstractOperator]) -> None:
+    scope = SetupTeardownScope(operators)
+    scope.__enter__()
+    _SCOPES.append((id(owner), scope))
+
+
+def exit_scope(owner: object, exc_type: type[BaseException] | None) -> None:
+    for position in range(len(_SCOPES) - 1, -1, -1):
+        if _SCOPES[position][0] == id(owner):
+            _SCOPES.pop(position)[1].__exit__(exc_type)
+            return
+
+
+def apply_marks(decorator: Any, operator: AbstractOperator) -> None:
+    """Mark a task made by a ``@setup`` / ``@teardown`` TaskFlow function."""
+    if getattr(decorator, "is_setup", False):
+        mark_setup(operator)
+    if getattr(decorator, "is_teardown", False):
+        mark_teardown(operator, on_failure_fail_dagrun=getattr(decorator, "on_failure_fail_dagrun", False))
 
 
 def operators_of(value: Any) -> list[AbstractOperator]:

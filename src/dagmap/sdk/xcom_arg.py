@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from dagmap.errors import MappingDefinitionError
 from dagmap.sdk.dependencies import DependencyMixin
@@ -58,17 +58,33 @@ class XComArg(DependencyMixin):
             raise MappingDefinitionError("concat() needs at least one other input")
         return ConcatXComArg((self, *(_check_input("concat", other) for other in others)))
 
-    def as_setup(self) -> NoReturn:
-        """Airflow marks the producing task as a setup task; not supported yet."""
-        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+    def as_setup(self) -> XComArg:
+        """Mark the producing tasks as setup tasks; returns this XComArg."""
+        from dagmap.sdk.setup_teardown import mark_setup, operators_of
 
-        refuse_setup_teardown("as_setup")
+        for operator in operators_of(self):
+            mark_setup(operator)
+        return self
 
-    def as_teardown(self, *args: Any, **kwargs: Any) -> NoReturn:
-        """Airflow marks the producing task as a teardown task; not supported yet."""
-        from dagmap.sdk.setup_teardown import refuse_setup_teardown
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> XComArg:
+        """Mark the producing tasks as teardown tasks of ``setups``; returns this XComArg."""
+        from dagmap.sdk.setup_teardown import mark_teardown, operators_of
 
-        refuse_setup_teardown("as_teardown")
+        for operator in operators_of(self):
+            mark_teardown(operator, setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> XComArg:
+        """``with setup_call():`` / ``with teardown_call().as_teardown(setups=...):`` (see the operator's)."""
+        from dagmap.sdk.setup_teardown import enter_scope, operators_of
+
+        enter_scope(self, operators_of(self))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        from dagmap.sdk.setup_teardown import exit_scope
+
+        exit_scope(self, exc_type)
 
     def __iter__(self) -> Iterator[Any]:
         raise TypeError(

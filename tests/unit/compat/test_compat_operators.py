@@ -1,6 +1,6 @@
 """Operators and SDK behaviour Airflow's example DAGs rely on: XComArg(task), BaseBranchOperator,
 LatestOnlyOperator, BranchDayOfWeekOperator, BranchDateTimeOperator, WeekDay; and what dagmap refuses with a
-clear error (virtualenv operators, setup/teardown)."""
+clear error (virtualenv operators); setup/teardown from every import path."""
 
 from __future__ import annotations
 
@@ -185,15 +185,21 @@ def test_branch_datetime_needs_a_bound() -> None:
         _window(None, None)
 
 
-def test_setup_and_teardown_are_refused_with_a_clear_error() -> None:
-    with DAG("d"):
-        empty = EmptyOperator(task_id="e")
-        with pytest.raises(DagDefinitionError, match=r"setup and teardown tasks \(as_setup\) are not supported"):
-            empty.as_setup()
-        with pytest.raises(DagDefinitionError, match=r"\(as_teardown\) are not supported"):
-            empty.as_teardown(setups=empty)
-        with pytest.raises(DagDefinitionError, match=r"\(as_teardown\) are not supported"):
-            empty.output.as_teardown()
-    for decorator in (dagmap_setup, dagmap_teardown, decorators_setup, decorators_teardown):
-        with pytest.raises(DagDefinitionError, match="are not supported by dagmap yet"):
-            decorator(lambda: None)
+def test_setup_and_teardown_work_from_every_import_path() -> None:
+    for setup_decorator, teardown_decorator in (
+        (dagmap_setup, dagmap_teardown),
+        (decorators_setup, decorators_teardown),
+    ):
+
+        def make() -> int:
+            return 1
+
+        def drop() -> None:
+            pass
+
+        with DAG("d") as dag:
+            made = setup_decorator(make)()
+            teardown_decorator(drop)().as_teardown(setups=made)
+            empty = EmptyOperator(task_id="e").as_teardown()
+        assert [(t.is_setup, t.is_teardown) for t in dag.tasks] == [(True, False), (False, True), (False, True)]
+        assert empty.trigger_rule == "all_done_setup_success"

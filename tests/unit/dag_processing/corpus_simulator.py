@@ -17,6 +17,8 @@ from typing import Any
 from dagmap.errors import TaskFailedNoRetry, TaskSkipped, TaskTimeoutError
 from dagmap.model.from_sdk import dag_to_spec
 from dagmap.model.spec import DagSpec, InputSpec, LiteralInput, MapInput, TaskSpec, XComInput, ZipInput
+from dagmap.scheduler.run_state import effective_leaves
+from dagmap.scheduler.setup_teardown import indirect_setups
 from dagmap.sdk.context import set_current_context
 from dagmap.sdk.dag import DAG
 from dagmap.sdk.params import resolve_params
@@ -132,15 +134,38 @@ class Simulation:
     def run(self) -> Outcome:
         for spec in self.spec.tasks:
             self.process(spec)
-        leaves = [t.task_id for t in self.spec.tasks if not t.downstream_task_ids]
+        leaves = effective_leaves(
+            {t.task_id: t.downstream_task_ids for t in self.spec.tasks},
+            {t.task_id for t in self.spec.tasks if t.is_teardown and not t.on_failure_fail_dagrun},
+        )
         leaf_states = [s for (t, _), s in self.out.states.items() if t in leaves]
         self.out.run_state = F if any(s in (F, UF) for s in leaf_states) else S
         return self.out
+
+    def setup_decision(self, spec: TaskSpec) -> str | None:
+        """Airflow's setup constraint (indirect setups) and all_done_setup_success (direct setups)."""
+        indirect = [s for t in indirect_setups(self.spec, spec.task_id) for s in self.states_of(t)]
+        if F in indirect or UF in indirect:
+            return UF
+        if SK in indirect:
+            return SK
+        if spec.trigger_rule == "all_done_setup_success":
+            setups = [s for t in spec.upstream_task_ids if self.spec.task(t).is_setup for s in self.states_of(t)]
+            if setups and S not in setups:
+                return SK if all(s == SK for s in setups) else UF
+        return None
+
+    def states_of(self, task_id: str) -> list[str]:
+        return [self.out.states[(task_id, i)] for i in self.out.instances(task_id)]
 
     def process(self, spec: TaskSpec) -> None:
         task_id = spec.task_id
         if task_id in self.preskipped:
             self.out.states[(task_id, -1)] = SK
+            return
+        setup_decision = self.setup_decision(spec)
+        if setup_decision is not None:
+            self.out.states[(task_id, -1)] = setup_decision
             return
         expand = spec.expand or (self.spec.group(spec.mapped_group_ids[0]).expand if spec.mapped_group_ids else None)
         if expand is None:

@@ -167,8 +167,12 @@ def clear_task_instances(
     ``dags_folder``: where to parse the DAG if it is not stored (the CLI; the API passes None).
     """
     spec = get_spec(session, dag_id, dags_folder=dags_folder)
-    wanted = with_setups_and_teardowns(spec, roots_for(spec, targets), include_downstream=include_downstream)
+    asked = selection_with_downstream(spec, roots_for(spec, targets), include_downstream=False)
+    wanted = with_setups_and_teardowns(spec, asked, include_downstream=include_downstream)
     roots = selection_with_downstream(spec, wanted, include_downstream=False)
+    # Setups and teardowns are cleared whole, without their downstream (Airflow's partial_subset): only
+    # what was asked for takes its downstream with it.
+    extras = {task_id: indexes for task_id, indexes in roots.items() if task_id not in asked}
     run_ids = _run_scope(session, dag_id, run_id, start_date, end_date)
     states = ONLY_FAILED if only_failed else CLEARABLE
     retries = {task.task_id: task.retries for task in spec.tasks}
@@ -187,7 +191,8 @@ def clear_task_instances(
     instances = dict.fromkeys(apply(run_ids, roots))
     if include_downstream:
         # Downstream only of what was cleared, run by run (runs that cleared the same roots share statements).
-        for pattern, runs in _cleared_roots(roots, instances).items():
+        asked_cleared = [key for key in instances if key.task_id in asked]
+        for pattern, runs in _cleared_roots(asked, asked_cleared).items():
             downstream = selection_with_downstream(spec, dict(pattern))
             rest = {task_id: indexes for task_id, indexes in downstream.items() if (task_id, indexes) not in pattern}
             if rest:
@@ -196,7 +201,7 @@ def clear_task_instances(
     if dry_run or not result.instances:
         return result
     touched = sorted({key.run_id for key in result.instances})
-    every = selection_with_downstream(spec, roots, include_downstream=include_downstream)
+    every = {**selection_with_downstream(spec, asked, include_downstream=include_downstream), **extras}
     selections = [clearing.select_task(task_id, indexes) for task_id, indexes in every.items()]
     if storage is not None:
         _delete_stored_objects(session, storage, dag_id, touched, selections)

@@ -1,6 +1,6 @@
 """``dagmap tasks clear`` of work inside a setup/teardown pair clears its setup and teardown too (Airflow's
-rule), on SQLite and PostgreSQL; running the run again runs all three again. (With ``--downstream`` dagmap
-also clears the setup's downstream, every map index of the work: Airflow would not.)"""
+rule), whole but without their own downstream, on SQLite and PostgreSQL; running the run again runs all three
+again."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def test_clearing_the_work_clears_its_setup_and_teardown(tmp_path: Path, db_url:
     folder = harness.dags_folder(tmp_path / "dags", DAG_ID)
     run_dag_test(DAG_ID, logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=folder)
     result = runner.invoke(
-        app, ["tasks", "clear", DAG_ID, "-t", "^divide$", "--map-index", "1", "--no-downstream", "-y"]
+        app,
+        ["tasks", "clear", DAG_ID, "-t", "^divide$", "--map-index", "1", "-y"],  # downstream: the default
     )
     assert result.exit_code == 0, result.stderr
     assert "cleared 3 task instances" in result.stdout

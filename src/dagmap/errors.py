@@ -194,3 +194,38 @@ class SensorTimeout(TaskFailedNoRetry):
 
 
 AirflowSensorTimeout = SensorTimeout
+
+
+# --- ExternalTaskSensor (Airflow's names, airflow.providers.standard.exceptions) ------------------------------
+
+
+class ExternalDagNotFoundError(DagmapError):
+    """The external DAG does not exist."""
+
+
+class ExternalDagDeletedError(DagmapError):
+    """The external DAG's file is gone."""
+
+
+class ExternalTaskNotFoundError(DagmapError):
+    """An external task does not exist."""
+
+
+class ExternalTaskGroupNotFoundError(DagmapError):
+    """The external task group does not exist."""
+
+
+class ExternalDagFailedError(DagmapError):
+    """The external DAG run is in a failed state."""
+
+
+class ExternalTaskFailedError(DagmapError):
+    """An external task is in a failed state."""
+
+
+class ExternalTaskGroupFailedError(DagmapError):
+    """The external task group is in a failed state."""
+
+
+class DuplicateStateError(DagDefinitionError):
+    """The same state is in more than one of allowed_states, skipped_states and failed_states."""

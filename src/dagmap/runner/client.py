@@ -7,10 +7,11 @@ without database access) implements the same protocol.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from dagmap.model.keys import TaskInstanceKey
-from dagmap.runner.outcome import PreviousRun, RunInfo, StartedTry, TryOutcome
+from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo, StartedTry, TryOutcome
 from dagmap.xcom.backends import XComStorage
 
 
@@ -33,6 +34,14 @@ class RuntimeClient(Protocol):
 
     def previous_success(self, dag_id: str, run_id: str) -> PreviousRun | None:
         """The latest successful run of ``dag_id`` with an earlier logical date than ``run_id``'s, if any."""
+
+    def external_dag(self, dag_id: str) -> ExternalDag | None:
+        """Another DAG as the database knows it (``ExternalTaskSensor``); None when unknown."""
+
+    def external_states(
+        self, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str] | None
+    ) -> ExternalStates:
+        """The states of another DAG's runs at ``logical_dates`` and of its ``task_ids``' instances there."""
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -13,7 +13,7 @@ from lazy_object_proxy import Proxy  # type: ignore[import-untyped]
 from dagmap.errors import XComNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.client import RuntimeClient
-from dagmap.runner.outcome import PreviousRun, RunInfo
+from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo
 from dagmap.runner.run_dates import schedule_neighbours
 
 _MISSING = object()
@@ -86,6 +86,16 @@ class RuntimeTaskInstance:
             except XComNotFound:
                 return default
         return [self._pull_one(dag_id, run_id, task_id, key, index, default) for index in map_indexes]
+
+    def external_dag(self, dag_id: str) -> ExternalDag | None:
+        """What the metadata database knows of another DAG (for sensors such as ``ExternalTaskSensor``)."""
+        return self._client.external_dag(dag_id)
+
+    def external_states(
+        self, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str] | None = None
+    ) -> ExternalStates:
+        """The states of another DAG's runs at ``logical_dates``, and of its ``task_ids``' instances there."""
+        return self._client.external_states(dag_id, logical_dates, task_ids)
 
     def __repr__(self) -> str:
         index = f" [{self.map_index}]" if self.map_index >= 0 else ""

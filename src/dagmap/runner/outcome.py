@@ -58,3 +58,24 @@ class PreviousRun:
     data_interval_end: datetime | None
     start_date: datetime | None
     end_date: datetime | None
+
+
+@dataclass(frozen=True)
+class ExternalDag:
+    """What the metadata database knows of another DAG (for ``ExternalTaskSensor``)."""
+
+    dag_id: str
+    fileloc: str
+    task_groups: dict[str, str | None]
+    """Every task id of the DAG's stored structure, with the id of its innermost task group (None: none)."""
+
+
+@dataclass(frozen=True)
+class ExternalStates:
+    """The states of another DAG's runs and task instances at some logical dates (``ExternalTaskSensor``)."""
+
+    runs: dict[datetime, str]
+    """Run state by logical date, for the dates that have a run."""
+    instances: dict[tuple[datetime, str], dict[str | None, int]]
+    """``(logical date, task id)`` → how many of the task's instances (mapped ones included, removed ones not)
+    are in each state; only for the task ids asked for."""

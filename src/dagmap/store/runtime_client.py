@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dagmap.errors import DagRunNotFound, XComNotFound
 from dagmap.model.keys import TaskInstanceKey
-from dagmap.runner.outcome import PreviousRun, RunInfo, StartedTry, TryOutcome
+from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo, StartedTry, TryOutcome
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
-from dagmap.store.queries import previous_runs, tries
+from dagmap.store.queries import external_tasks, previous_runs, serialized_dags, tries
 from dagmap.store.queries import task_instances as ti_queries
 from dagmap.store.queries import xcom as xcom_queries
 from dagmap.xcom.backends import XComStorage
@@ -137,6 +137,24 @@ class DirectRuntimeClient:
         if len(self._previous) > self._cache_size:
             self._previous.popitem(last=False)
         return found
+
+    def external_dag(self, dag_id: str) -> ExternalDag | None:
+        """None when the database has no such DAG (or no stored structure for it)."""
+        with self._sessions() as session:
+            fileloc = external_tasks.stored_fileloc(session, dag_id)
+            spec = serialized_dags.load_many(session, [dag_id]).get(dag_id)
+        if fileloc is None or spec is None:
+            return None
+        return ExternalDag(dag_id, fileloc, {task.task_id: task.task_group_id for task in spec.tasks})
+
+    def external_states(
+        self, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str] | None
+    ) -> ExternalStates:
+        """Never cached: a sensor asks again and again until the states it waits for are there."""
+        with self._sessions() as session:
+            runs = external_tasks.run_states(session, dag_id, logical_dates)
+            counts = external_tasks.instance_state_counts(session, dag_id, logical_dates, task_ids) if task_ids else {}
+        return ExternalStates(runs, counts)
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any:
         cache_key = (*key, xcom_key)

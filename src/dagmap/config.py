@@ -72,6 +72,8 @@ class CelerySettings(BaseModel):
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8080
+    auth_token: str | None = None
+    """When set, every ``/api/v1`` request but ``/health`` needs ``Authorization: Bearer <token>``."""
 
 
 class LoggingSettings(BaseModel):

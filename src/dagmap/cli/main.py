@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from dagmap.cli.api_cmd import register as register_api_commands
 from dagmap.cli.celery_cmd import celery_app
 from dagmap.cli.connections_cmd import connections_app
 from dagmap.cli.scheduler_cmd import register as register_scheduler_commands
@@ -28,6 +29,7 @@ app.add_typer(celery_app, name="celery")
 app.add_typer(connections_app, name="connections")
 app.add_typer(variables_app, name="variables")
 register_scheduler_commands(app)
+register_api_commands(app)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

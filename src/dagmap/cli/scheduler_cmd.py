@@ -57,14 +57,27 @@ def dag_processor(
     run_dag_processor(once=once)
 
 
-def standalone() -> None:
-    """Everything on one machine: migrate the database, load the DAGs folder, run the scheduler with the
-    LocalExecutor. Ctrl-C stops it (exit 0)."""
-    from dagmap.services.standalone import run_standalone
+def standalone(
+    no_api: Annotated[bool, typer.Option("--no-api", help="Do not start the API server and web UI.")] = False,
+    api_host: Annotated[
+        str | None, typer.Option("--api-host", help="Address of the API server (default: api.host).")
+    ] = None,
+    api_port: Annotated[
+        int | None, typer.Option("--api-port", help="Port of the API server (default: api.port, 8080).")
+    ] = None,
+) -> None:
+    """Everything on one machine: migrate the database, load the DAGs folder, serve the REST API and web UI,
+    run the scheduler with the LocalExecutor. Ctrl-C stops it (exit 0)."""
+    from dagmap.services.standalone import Component, run_standalone
 
     _configure_logging()
+    components: list[Component] = []
+    if not no_api:
+        from dagmap.api.server import ApiServerComponent
+
+        components.append(ApiServerComponent(host=api_host, port=api_port))
     try:
-        run_standalone(out=lambda line: print(line, flush=True))
+        run_standalone(components=components, out=lambda line: print(line, flush=True))
     except KeyboardInterrupt:  # before the scheduler took over Ctrl-C (while migrating or parsing)
         err.print("interrupted")
     except DagmapError as error:

@@ -195,6 +195,13 @@ class _TaskFlowPartial:
 
     def _check_required(self, mapped: set[str], suffix: str = "") -> None:
         facts = callable_facts(self.decorator.function)
+        for name, default in facts.defaults.items():
+            if name in KNOWN_CONTEXT_KEYS and default is not None:
+                raise MappingDefinitionError(
+                    f"{self.decorator.function.__name__}(): the context parameter {name!r} may only default to None",
+                    argument=name,
+                    **self.where,
+                )
         missing = sorted(facts.required - mapped - set(self.kwargs))
         if missing:
             raise MappingDefinitionError(

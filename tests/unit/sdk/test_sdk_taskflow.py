@@ -74,6 +74,18 @@ def test_call_must_fit_the_signature() -> None:
     with DAG("d"), pytest.raises(DagDefinitionError, match="context parameter 'ti' may only default to None"):
         bad_default()
 
+    @task
+    def mapped_bad_default(x: int, ds: str = "nope") -> None:
+        return None
+
+    for mapping in (
+        lambda: mapped_bad_default.expand(x=[1, 2]),
+        lambda: mapped_bad_default.partial().expand_kwargs([{"x": 1}]),
+    ):
+        with DAG("d"), pytest.raises(DagDefinitionError, match="context parameter 'ds' may only default to None") as e:
+            mapping()
+        assert e.value.task_id == "mapped_bad_default" and e.value.argument == "ds"
+
 
 def test_context_is_injected_by_parameter_name_or_kwargs() -> None:
     @task

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXAMPLES := $(CURDIR)/examples/dags
 export DAGMAP_HOME ?= $(CURDIR)/.dagmap-home
 
-.PHONY: run test venv lint types imports pytest unit integration bench clean demo-elt demo-ml
+.PHONY: run test venv browser lint types imports pytest unit integration bench clean demo-elt demo-ml
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ types: venv
 imports: venv
 	$(BIN)/lint-imports
 
-pytest: venv
+# The UI's browser tests (tests/integration/ui) drive Debian's Chromium through Playwright; never a downloaded
+# browser. apt-get runs only when it is missing, through sudo unless we are root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+pytest: venv browser
 	$(BIN)/pytest -q
 
 unit: venv

@@ -1,0 +1,78 @@
+"""A run with 10,000 mapped instances: listed by page with its total, summarized in the grid and the graph,
+each with a fixed number of SQL statements (never one per instance)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from conftest import Api
+from dagmap.services import api_views
+from dagmap.store import db
+
+WIDE = 10_000
+
+
+@pytest.fixture(scope="module")
+def wide_run(api: Api) -> str:
+    run_id = f"wide-{api.kind}"
+    api.trigger("api_wide", run_id)
+    return run_id
+
+
+def test_list_10000_instances_by_page(api: Api, wide_run: str) -> None:
+    path = f"{api.run_path('api_wide', wide_run)}/taskInstances"
+    first = api.client.get(path, params={"limit": 1000}).json()
+    assert first["total_entries"] == WIDE + 1
+    assert [ti["map_index"] for ti in first["task_instances"][:2]] == [0, 1]
+    last = api.client.get(f"{path}/one/listMapped", params={"limit": 1000, "offset": 9500}).json()
+    assert last["total_entries"] == WIDE
+    assert [ti["map_index"] for ti in last["task_instances"]] == list(range(9500, WIDE))
+    assert api.client.get(f"{path}/one/listMapped", params={"offset": WIDE}).json() == {
+        "task_instances": [],
+        "total_entries": WIDE,
+    }
+
+
+def test_grid_and_graph_of_10000_instances(api: Api, wide_run: str) -> None:
+    grid = api.client.get("/dags/api_wide/grid").json()
+    assert grid["dag_runs"][-1]["dag_run_id"] == wide_run
+    one = next(task for task in grid["tasks"] if task["task_id"] == "one")
+    assert one["instances"][wide_run] == {"state": None, "counts": {"none": WIDE}, "total": WIDE}
+    graph = api.client.get("/dags/api_wide/graph", params={"dag_run_id": wide_run}).json()
+    assert next(node for node in graph["nodes"] if node["id"] == "one")["counts"] == {"none": WIDE}
+
+
+@contextmanager
+def counted(url: str) -> Iterator[list[str]]:
+    """The SQL statements run on ``url``'s engine inside the block."""
+    statements: list[str] = []
+    engine = db.get_engine(url)
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_reads_of_10000_instances_take_a_fixed_number_of_statements(api: Api, wide_run: str) -> None:
+    with api.settings(), db.session_scope(api.db_url) as session:
+        with counted(api.db_url) as statements:
+            page = api_views.list_instances(session, "api_wide", wide_run, limit=1000, offset=9000)
+        assert len(page.rows) == 1000 and page.total == WIDE + 1
+        assert len(statements) <= 5, statements
+        with counted(api.db_url) as statements:
+            found = api_views.grid(session, "api_wide", limit=25)
+        assert sum(found.tasks[0]["instances"][wide_run]["counts"].values()) == WIDE
+        assert len(statements) <= 4, statements
+        with counted(api.db_url) as statements:
+            api_views.graph(session, "api_wide", wide_run)
+        assert len(statements) <= 5, statements

@@ -32,6 +32,8 @@ from dagmap.store import db
 DAGMAP = str(Path(sys.executable).with_name("dagmap"))
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[1] / "dags"
+EXAMPLE = HERE.parents[2] / "examples" / "dags" / "fan_out.py"
+"""The DAG of docs/api.md's examples: stored, not run."""
 CORPUS_DAGS = ("mapping_failed_instance", "mapping_reducer", "mapping_params_conf")
 """Run once each at LOGICAL_DATE when the session starts."""
 LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -158,8 +160,9 @@ def _populate(api: Api) -> None:
         db.migrate(api.db_url)
         for dag_id in CORPUS_DAGS:
             run_dag_test(dag_id, logical_date=LOGICAL_DATE, dags_folder=api.dags)
-        with db.session_scope() as session:  # stored, never run: its runs are triggered through the API
-            get_spec(session, "api_wide", dags_folder=api.dags)
+        with db.session_scope() as session:  # stored, never run: their runs are triggered through the API
+            for dag_id in ("api_wide", "fan_out"):
+                get_spec(session, dag_id, dags_folder=api.dags)
 
 
 def _database(kind: str, request: pytest.FixtureRequest, home: Path) -> tuple[str, Any]:
@@ -192,6 +195,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     for name in CORPUS_DAGS:
         shutil.copyfile(CORPUS / f"{name}.py", dags / f"{name}.py")
     shutil.copyfile(HERE / "dags" / "api_wide.py", dags / "api_wide.py")
+    shutil.copyfile(EXAMPLE, dags / "fan_out.py")
     url, drop = _database(kind, request, home)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/api/v1"

@@ -6,6 +6,7 @@ from dagmap.operators.datetime import BranchDateTimeOperator
 from dagmap.operators.empty import EmptyOperator
 from dagmap.operators.latest_only import LatestOnlyOperator
 from dagmap.operators.python import BranchPythonOperator, PythonOperator, ShortCircuitOperator
+from dagmap.operators.trigger_dagrun import TriggerDagRunOperator
 from dagmap.operators.weekday import BranchDayOfWeekOperator
 
 DummyOperator = EmptyOperator
@@ -21,4 +22,5 @@ __all__ = [
     "LatestOnlyOperator",
     "PythonOperator",
     "ShortCircuitOperator",
+    "TriggerDagRunOperator",
 ]

@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dagmap.model.keys import TaskInstanceKey
-from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo, StartedTry, TryOutcome
+from dagmap.runner.outcome import (
+    ExternalDag,
+    ExternalStates,
+    PreviousRun,
+    RunInfo,
+    StartedTry,
+    TriggeredDagRun,
+    TryOutcome,
+)
 from dagmap.xcom.backends import XComStorage
 
 
@@ -42,6 +50,18 @@ class RuntimeClient(Protocol):
         self, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str] | None
     ) -> ExternalStates:
         """The states of another DAG's runs at ``logical_dates`` and of its ``task_ids``' instances there."""
+
+    def trigger_dag_run(
+        self, dag_id: str, *, run_id: str | None, logical_date: datetime, conf: Mapping[str, Any], reset: bool
+    ) -> TriggeredDagRun:
+        """Create a queued manual run of another DAG (conf checked against its params); with ``reset``, an
+        existing run of that id is cleared to run again, else DagRunAlreadyExists."""
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        """A run's state; None when there is no such run."""
+
+    def dag_is_paused(self, dag_id: str) -> bool | None:
+        """The DAG's pause flag; None when the database does not know the DAG."""
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any: ...
 

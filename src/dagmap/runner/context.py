@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -13,7 +13,7 @@ from lazy_object_proxy import Proxy  # type: ignore[import-untyped]
 from dagmap.errors import XComNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.client import RuntimeClient
-from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo
+from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo, TriggeredDagRun
 from dagmap.runner.run_dates import schedule_neighbours
 
 _MISSING = object()
@@ -96,6 +96,18 @@ class RuntimeTaskInstance:
     ) -> ExternalStates:
         """The states of another DAG's runs at ``logical_dates``, and of its ``task_ids``' instances there."""
         return self._client.external_states(dag_id, logical_dates, task_ids)
+
+    def trigger_dag_run(
+        self, dag_id: str, *, run_id: str | None, logical_date: datetime, conf: Mapping[str, Any], reset: bool = False
+    ) -> TriggeredDagRun:
+        """Queue a run of another DAG (``TriggerDagRunOperator``); the scheduler runs it."""
+        return self._client.trigger_dag_run(dag_id, run_id=run_id, logical_date=logical_date, conf=conf, reset=reset)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        return self._client.dag_run_state(dag_id, run_id)
+
+    def dag_is_paused(self, dag_id: str) -> bool | None:
+        return self._client.dag_is_paused(dag_id)
 
     def __repr__(self) -> str:
         index = f" [{self.map_index}]" if self.map_index >= 0 else ""

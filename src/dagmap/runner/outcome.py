@@ -79,3 +79,14 @@ class ExternalStates:
     instances: dict[tuple[datetime, str], dict[str | None, int]]
     """``(logical date, task id)`` → how many of the task's instances (mapped ones included, removed ones not)
     are in each state; only for the task ids asked for."""
+
+
+@dataclass(frozen=True)
+class TriggeredDagRun:
+    """A run that a task created in another DAG (``TriggerDagRunOperator``)."""
+
+    dag_id: str
+    run_id: str
+    logical_date: datetime | None
+    reset: bool = False
+    """The run already existed and was cleared to run again (``reset_dag_run``)."""

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dagmap.errors import DagRunNotFound, XComNotFound
 from dagmap.model.keys import TaskInstanceKey
-from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo, StartedTry, TryOutcome
+from dagmap.runner.outcome import (
+    ExternalDag,
+    ExternalStates,
+    PreviousRun,
+    RunInfo,
+    StartedTry,
+    TriggeredDagRun,
+    TryOutcome,
+)
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
 from dagmap.store.queries import external_tasks, previous_runs, serialized_dags, tries
 from dagmap.store.queries import task_instances as ti_queries
@@ -155,6 +163,29 @@ class DirectRuntimeClient:
             runs = external_tasks.run_states(session, dag_id, logical_dates)
             counts = external_tasks.instance_state_counts(session, dag_id, logical_dates, task_ids) if task_ids else {}
         return ExternalStates(runs, counts)
+
+    # --- another DAG's runs (TriggerDagRunOperator): the same use-cases as `dagmap dags trigger` / `tasks clear`
+    def trigger_dag_run(
+        self, dag_id: str, *, run_id: str | None, logical_date: datetime, conf: Mapping[str, Any], reset: bool
+    ) -> TriggeredDagRun:
+        from dagmap.services.runs import trigger_dag_run
+        from dagmap.services.tasks import clear_task_instances
+
+        with self._sessions.begin() as session:
+            existing = None if run_id is None else external_tasks.run_logical_date(session, dag_id, run_id)
+            if existing is not None and reset:
+                clear_task_instances(session, dag_id, run_id=run_id, storage=self.storage)
+                return TriggeredDagRun(dag_id, str(run_id), existing[0], reset=True)
+            triggered = trigger_dag_run(session, dag_id, conf=conf, logical_date=logical_date, run_id=run_id)
+            return TriggeredDagRun(dag_id, triggered.run.run_id, triggered.run.logical_date)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        with self._sessions() as session:
+            return external_tasks.run_state(session, dag_id, run_id)
+
+    def dag_is_paused(self, dag_id: str) -> bool | None:
+        with self._sessions() as session:
+            return external_tasks.paused_flag(session, dag_id)
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any:
         cache_key = (*key, xcom_key)

@@ -1,5 +1,6 @@
-"""What ``ExternalTaskSensor`` reads of another DAG: its stored structure, and the states of its runs and task
-instances at a few logical dates — one grouped query each, however many mapped instances the tasks have."""
+"""What a task reads of another DAG (``ExternalTaskSensor``, ``TriggerDagRunOperator``): its stored structure,
+its pause flag, and the states of its runs and task instances — one grouped query each, however many mapped
+instances the tasks have."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dagmap.states import TaskInstanceState
-from dagmap.store.orm import DagRunRow, SerializedDagRow, TaskInstanceRow
+from dagmap.store.orm import DagRow, DagRunRow, SerializedDagRow, TaskInstanceRow
 
 
 def stored_fileloc(session: Session, dag_id: str) -> str | None:
@@ -51,3 +52,20 @@ def instance_state_counts(
             continue
         counts.setdefault((logical_date, task_id), {})[state] = int(count)
     return counts
+
+
+def run_state(session: Session, dag_id: str, run_id: str) -> str | None:
+    return session.scalar(select(DagRunRow.state).where(DagRunRow.dag_id == dag_id, DagRunRow.run_id == run_id))
+
+
+def run_logical_date(session: Session, dag_id: str, run_id: str) -> tuple[datetime | None] | None:
+    """``(logical date,)`` of an existing run; None when there is no such run."""
+    row = session.execute(
+        select(DagRunRow.logical_date).where(DagRunRow.dag_id == dag_id, DagRunRow.run_id == run_id)
+    ).first()
+    return None if row is None else (row[0],)
+
+
+def paused_flag(session: Session, dag_id: str) -> bool | None:
+    flag = session.scalar(select(DagRow.is_paused).where(DagRow.dag_id == dag_id))
+    return None if flag is None else bool(flag)

@@ -30,7 +30,14 @@ CONFLICT: tuple[type[errors.DagmapError], ...] = (
     errors.IllegalStateTransition,
     PoolAlreadyExists,
 )
-TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+}
 
 
 def status_of(error: errors.DagmapError) -> int:
@@ -67,7 +74,13 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, str(error.detail))
 
 
+async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    """A bug: a problem+json 500 (Starlette re-raises the error after answering, so the server logs it)."""
+    return problem(500, f"internal error: {type(error).__name__} (the server's log has the traceback)")
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DagmapError, _dagmap_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -311,7 +311,7 @@ class InstanceReferenceCollection(Out):
 # --- the rest ------------------------------------------------------------------------------------------------
 
 
-class ImportError_(Out):
+class ImportErrorEntry(Out):
     import_error_id: int
     filename: str
     stack_trace: str
@@ -319,7 +319,7 @@ class ImportError_(Out):
 
 
 class ImportErrorCollection(Out):
-    import_errors: list[ImportError_]
+    import_errors: list[ImportErrorEntry]
     total_entries: int
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from conftest import Api
-from dagmap.services import api_views
+from dagmap.services import api_summaries, api_views
 from dagmap.store import db
 
 WIDE = 10_000
@@ -70,9 +70,9 @@ def test_reads_of_10000_instances_take_a_fixed_number_of_statements(api: Api, wi
         assert len(page.rows) == 1000 and page.total == WIDE + 1
         assert len(statements) <= 5, statements
         with counted(api.db_url) as statements:
-            found = api_views.grid(session, "api_wide", limit=25)
+            found = api_summaries.grid(session, "api_wide", limit=25)
         assert sum(found.tasks[0]["instances"][wide_run]["counts"].values()) == WIDE
         assert len(statements) <= 4, statements
         with counted(api.db_url) as statements:
-            api_views.graph(session, "api_wide", wide_run)
+            api_summaries.graph(session, "api_wide", wide_run)
         assert len(statements) <= 5, statements

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from dagmap.api import schemas
 from dagmap.api.deps import PagingParams, transaction
-from dagmap.services import api_actions, api_views
+from dagmap.services import api_actions, api_summaries, api_views
 
 router = APIRouter(tags=["dags"])
 
@@ -47,19 +47,19 @@ def patch_dag(dag_id: str, body: schemas.DagPatch) -> schemas.Dag:
 @router.get("/dags/{dag_id}/tasks")
 def list_tasks(dag_id: str) -> schemas.TaskCollection:
     with transaction() as session:
-        found = api_views.tasks(session, dag_id)
+        found = api_summaries.tasks(session, dag_id)
     return schemas.TaskCollection(tasks=[schemas.Task.model_validate(t) for t in found], total_entries=len(found))
 
 
 @router.get("/dags/{dag_id}/graph")
 def get_graph(dag_id: str, dag_run_id: str | None = None) -> schemas.Graph:
     with transaction() as session:
-        return schemas.Graph.model_validate(api_views.graph(session, dag_id, dag_run_id))
+        return schemas.Graph.model_validate(api_summaries.graph(session, dag_id, dag_run_id))
 
 
 @router.get("/dags/{dag_id}/grid")
 def get_grid(dag_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 25) -> schemas.Grid:
     with transaction() as session:
-        found = api_views.grid(session, dag_id, limit=limit)
+        found = api_summaries.grid(session, dag_id, limit=limit)
         runs = [schemas.DagRun.of(row) for row in found.runs]
     return schemas.Grid(dag_runs=runs, tasks=[schemas.GridTask.model_validate(task) for task in found.tasks])

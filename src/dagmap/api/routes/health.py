@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from dagmap.api import schemas
 from dagmap.api.deps import PagingParams, transaction
-from dagmap.services import api_views
+from dagmap.services import api_summaries
 
 open_router = APIRouter(tags=["monitoring"])
 router = APIRouter(tags=["monitoring"])
@@ -17,7 +17,7 @@ router = APIRouter(tags=["monitoring"])
 @open_router.get("/health")
 def get_health() -> schemas.Health:
     with transaction() as session:
-        return schemas.Health.model_validate(api_views.health(session))
+        return schemas.Health.model_validate(api_summaries.health(session))
 
 
 @router.get("/version")
@@ -32,9 +32,9 @@ def get_version() -> schemas.Version:
 @router.get("/importErrors")
 def get_import_errors(paging: PagingParams) -> schemas.ImportErrorCollection:
     with transaction() as session:
-        page = api_views.list_import_errors(session, limit=paging.limit, offset=paging.offset)
+        page = api_summaries.list_import_errors(session, limit=paging.limit, offset=paging.offset)
         items = [
-            schemas.ImportError_(
+            schemas.ImportErrorEntry(
                 import_error_id=row.id, filename=row.filename, stack_trace=row.error, timestamp=row.timestamp
             )
             for row in page.rows

@@ -39,6 +39,12 @@ CORPUS_DAGS = ("mapping_failed_instance", "mapping_reducer", "mapping_params_con
 LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 RUN = "manual__2024-01-01T00:00:00+00:00"
 START_TIMEOUT = 60.0
+OBJECT_STORE = {
+    "DAGMAP__CORE__MAX_MAP_LENGTH": "10000",
+    "DAGMAP__CORE__XCOM_BACKEND": "object_store",
+    "DAGMAP__CORE__XCOM_OBJECT_STORE_THRESHOLD": "0",
+}
+"""Every XCom value goes to the object store ($DAGMAP_HOME/xcom): reads decode it, clears delete it."""
 
 
 def _harness() -> ModuleType:
@@ -103,7 +109,7 @@ class Server:
 def server_env(home: Path, url: str | None, dags: Path, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DAGMAP")}
     env.update(DAGMAP_HOME=str(home), DAGMAP__CORE__DAGS_FOLDER=str(dags), PYTHONUNBUFFERED="1")
-    env["DAGMAP__CORE__MAX_MAP_LENGTH"] = "10000"
+    env.update(OBJECT_STORE)
     if url is not None:
         env["DAGMAP__DATABASE__SQL_ALCHEMY_CONN"] = url
     env.update(extra)
@@ -129,7 +135,8 @@ class Api:
             patch.setenv("DAGMAP_HOME", str(self.home))
             patch.setenv("DAGMAP__DATABASE__SQL_ALCHEMY_CONN", self.db_url)
             patch.setenv("DAGMAP__CORE__DAGS_FOLDER", str(self.dags))
-            patch.setenv("DAGMAP__CORE__MAX_MAP_LENGTH", "10000")
+            for key, value in OBJECT_STORE.items():
+                patch.setenv(key, value)
             reset_settings()
             db.dispose_engines()
             try:

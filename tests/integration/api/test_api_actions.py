@@ -73,6 +73,8 @@ def test_clear_one_mapped_instance_then_run_it_again(api: Api) -> None:
     ]
     assert preview == {"task_instances": expected}
     assert _states(api, "mapping_failed_instance", "clear-one")[("divide", 1)] == "failed"  # a dry run
+    stored = api.home / "xcom" / "mapping_failed_instance" / "clear-one"
+    assert (stored / "reduce_all_done" / "-1" / "return_value.json").is_file()
     cleared = api.client.post(
         "/dags/mapping_failed_instance/clearTaskInstances", json={**body, "dry_run": False}
     ).json()
@@ -85,6 +87,8 @@ def test_clear_one_mapped_instance_then_run_it_again(api: Api) -> None:
         ("reduce_default", -1): None,
     }
     assert api.client.get(api.run_path("mapping_failed_instance", "clear-one")).json()["state"] == "queued"
+    assert not (stored / "reduce_all_done" / "-1").exists()  # its object-store XCom went with the clear
+    assert (stored / "divide" / "0" / "return_value.json").is_file()
     xcoms = api.client.get(f"{api.run_path('mapping_failed_instance', 'clear-one')}/taskInstances/divide/xcomEntries")
     assert [x["map_index"] for x in xcoms.json()["xcom_entries"]] == [0, 2]
     assert api.drive("mapping_failed_instance", "clear-one") == "failed"  # 10 / 0 fails again

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Body(BaseModel):
@@ -164,7 +164,7 @@ class DagRunCollection(Out):
 
 class TriggerBody(Body):
     dag_run_id: str | None = None
-    logical_date: datetime | None = None
+    logical_date: AwareDatetime | None = None
     conf: dict[str, Any] | None = None
     note: str | None = None
 
@@ -293,8 +293,8 @@ class ClearTaskInstancesBody(Body):
     only_failed: bool = False
     include_downstream: bool = True
     dry_run: bool = True
-    start_date: datetime | None = None
-    end_date: datetime | None = None
+    start_date: AwareDatetime | None = None
+    end_date: AwareDatetime | None = None
 
 
 class InstanceReference(Out):

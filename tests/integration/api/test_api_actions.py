@@ -45,6 +45,8 @@ def test_trigger_conf_run_ids_and_unknown_fields(api: Api) -> None:
     assert post("/dags/nope/dagRuns", json={}).status_code == 404
     dated = api.trigger("mapping_params_conf", "dated", logical_date="2024-02-03T04:05:06+02:00")
     assert dated["logical_date"].startswith("2024-02-03T02:05:06")
+    naive = post("/dags/mapping_params_conf/dagRuns", json={"logical_date": "2024-02-03T04:05:06"})
+    assert naive.status_code == 422 and "logical_date" in naive.json()["detail"]
     # run the triggered run: conf drives the expansion
     assert api.drive("mapping_params_conf", "conf-ok") == "success"
     greet = api.client.get(f"{api.run_path('mapping_params_conf', 'conf-ok')}/taskInstances/greet/listMapped").json()

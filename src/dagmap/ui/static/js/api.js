@@ -72,24 +72,26 @@ export function query(params) {
   return text ? `?${text}` : "";
 }
 
-export async function api(url, { method = "GET", body, retried = false } = {}) {
+async function send(url, method, body, token) {
   const headers = { Accept: "application/json" };
-  const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(BASE + url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401 && !retried) {
-    const sent = token;
-    if (sessionStorage.getItem(TOKEN_KEY) === sent) {
+  return fetch(BASE + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+/** One API call; a 401 asks for the token (one prompt for all pending calls) and tries again with it. */
+export async function api(url, { method = "GET", body } = {}) {
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    response = await send(url, method, body, token);
+    if (response.status !== 401 || attempt >= 5) break;
+    if (sessionStorage.getItem(TOKEN_KEY) === token) {
+      // Nobody entered a new token meanwhile: this one is missing or wrong.
       sessionStorage.removeItem(TOKEN_KEY);
-      const entered = await askToken(Boolean(sent));
+      const entered = await askToken(Boolean(token));
       if (!entered) throw new ApiError(401, "Unauthorized", "an API token is needed");
     }
-    return api(url, { method, body, retried: true });
   }
   if (response.status === 204) return null;
   const text = await response.text();

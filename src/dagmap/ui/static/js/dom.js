@@ -1,4 +1,4 @@
-// Building DOM nodes without innerHTML: every piece of text goes in as a text node, so names, conf values,
+// Building DOM nodes without parsing HTML: every piece of text goes in as a text node, so names, conf values,
 // logs and stack traces from the API can never become markup.
 
 const SVG_NS = "http://www.w3.org/2000/svg";

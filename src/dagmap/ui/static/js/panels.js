@@ -308,7 +308,7 @@ class MappedPanel {
     };
     mount(
       this.pager,
-      h("span", { class: "pager-info" }, total ? `${this.offset + 1}–${end} of ${total}` : "0", ` · page ${pageNo} of ${pages}`),
+      h("span", { class: "pager-info" }, total ? `${this.offset + 1}-${end} of ${total}` : "0", ` · page ${pageNo} of ${pages}`),
       h("button", { class: "btn", disabled: this.offset === 0, onclick: go(0), "aria-label": "First page" }, "«"),
       h(
         "button",

@@ -144,7 +144,7 @@ export class DagListView {
     const end = Math.min(this.offset + PAGE, total);
     mount(
       this.pager,
-      h("span", null, total ? `${this.offset + 1}–${end} of ${total}` : ""),
+      h("span", null, total ? `${this.offset + 1}-${end} of ${total}` : ""),
       h(
         "button",
         {

@@ -125,12 +125,16 @@ def tasks(session: Session, dag_id: str) -> list[dict[str, Any]]:
 # --- health and import errors ------------------------------------------------------------------------------
 
 
-def health(session: Session, *, now: datetime | None = None) -> dict[str, Any]:
-    """Whether the database answers and a scheduler heartbeated within ``scheduler_heartbeat_timeout``."""
+def health(*, now: datetime | None = None) -> dict[str, Any]:
+    """Whether the database answers and a scheduler heartbeated within ``scheduler_heartbeat_timeout``. Opens
+    its own short transaction: a database that cannot be reached is the answer, never an error."""
+    from dagmap.store import db
+
     try:
-        browsing.ping(session)
-        scheduler = jobs.running_jobs(session, jobs.SCHEDULER_JOB)
-    except Exception:  # any failure to reach the database is the answer, not an error
+        with db.session_scope() as session:
+            browsing.ping(session)
+            scheduler = jobs.running_jobs(session, jobs.SCHEDULER_JOB)
+    except Exception:  # whatever the driver raises when the database is down or refuses us
         return {
             "metadatabase": {"status": "unhealthy"},
             "scheduler": {"status": "unhealthy", "latest_scheduler_heartbeat": None},

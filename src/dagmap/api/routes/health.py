@@ -16,8 +16,7 @@ router = APIRouter(tags=["monitoring"])
 
 @open_router.get("/health")
 def get_health() -> schemas.Health:
-    with transaction() as session:
-        return schemas.Health.model_validate(api_summaries.health(session))
+    return schemas.Health.model_validate(api_summaries.health())
 
 
 @router.get("/version")

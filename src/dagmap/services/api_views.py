@@ -114,8 +114,8 @@ def list_instances(
     task_id: str | None = None,
     states: Iterable[str] = (),
 ) -> Page:
-    """One page of the run's instances (mapped ones included), by task then map index: one counting and one
-    paged query, whatever the number of instances."""
+    """One page of the run's instances (mapped ones included), by task then map index, with their total: one
+    statement, whatever the number of instances."""
     get_run(session, dag_id, run_id)
     wanted = instance_states(states)
     return browsing.list_instances(session, dag_id, run_id, limit=limit, offset=offset, task_id=task_id, states=wanted)

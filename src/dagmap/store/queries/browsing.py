@@ -25,10 +25,14 @@ class Page(NamedTuple):
 
 
 def _paged(session: Session, statement: Select[Any], limit: int, offset: int) -> Page:
-    """One page of ``statement`` (already ordered) and how many rows it has in all (a second, counting query)."""
+    """One page of ``statement`` (already ordered, selecting one entity) with how many rows it has in all, in one
+    statement (``count(*) OVER ()``); a page past the end takes a second, counting statement."""
+    counted = statement.add_columns(func.count().over().label("total_entries"))
+    rows = session.execute(counted.limit(limit).offset(offset)).all()
+    if rows:
+        return Page([row[0] for row in rows], int(rows[0][1]))
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    rows = list(session.execute(statement.limit(limit).offset(offset)).scalars())
-    return Page(rows, int(total))
+    return Page([], int(total))
 
 
 def list_dags(

@@ -193,12 +193,24 @@ def test_trigger_with_conf_shows_api_errors_and_auto_refreshes(site: Site, page:
     bar = page.locator("a.run-bar[data-run-id='from-the-ui']")
     expect(bar).to_have_class(re.compile(r"\bstate-queued\b"))
     expect(page.locator("#refresh-indicator")).to_be_visible()
+    # A mapped task of a run that has not started has not expanded: its one instance waits at map index -1.
+    page.locator("a.cell-mapped[data-task-id='pipeline.check'][data-run-id='from-the-ui']").click()
+    expect(page.locator("[data-panel=mapped] .mapped-note")).to_contain_text("Not expanded yet")
+    assert mapped_rows(page) == [-1]
+    page.locator("a.run-bar[data-run-id='from-the-ui']").click()
     # Nothing runs it here: mark it failed behind the page's back; polling picks it up, then stops.
     marked = site.api.patch("/dags/mapping_task_group/dagRuns/from-the-ui", json={"state": "failed"})
     assert marked.status_code == 200, marked.text
     expect(bar).to_have_class(re.compile(r"\bstate-failed\b"))
     expect(run_panel.locator(".panel-state")).to_have_text("failed")
     expect(page.locator("#refresh-indicator")).to_be_hidden()
+    # Triggered from the grid's header, the new run gets its column.
+    page.locator(".page-head").get_by_role("button", name="Trigger").click()
+    dialog.get_by_label("Run id", exact=True).fill("second-from-the-ui")
+    dialog.get_by_role("button", name="Trigger").click()
+    expect(page.locator("a.run-bar[data-run-id='second-from-the-ui']")).to_have_class(re.compile(r"\bstate-queued\b"))
+    expect(page.locator("[data-panel=run] h2")).to_contain_text("second-from-the-ui")
+    site.api.patch("/dags/mapping_task_group/dagRuns/second-from-the-ui", json={"state": "failed"})
 
 
 def test_graph_draws_every_task_groups_and_mapped_stacks(site: Site, page: Page) -> None:

@@ -175,6 +175,7 @@ class MappedPanel {
       if (await fn()) ctx.onChange();
     };
     this.summary = h("div", { class: "mapped-summary" });
+    this.note = h("p", { class: "muted small mapped-note" });
     this.tableBox = h("div", { class: "mapped-table-box" });
     this.pager = h("div", { class: "pager" });
     this.el = h(
@@ -194,6 +195,7 @@ class MappedPanel {
         ),
       ),
       h("div", { class: "mapped-controls" }, h("label", null, "State ", this.filter), jumpForm),
+      this.note,
       this.tableBox,
       this.pager,
     );
@@ -255,6 +257,12 @@ class MappedPanel {
 
   renderRows(rows, total) {
     const { runId, taskId } = this.spec;
+    const placeholder = rows.length === 1 && rows[0].map_index === -1;
+    this.note.textContent = !placeholder
+      ? ""
+      : rows[0].state === "skipped"
+        ? "Expanded to no instance: the task was skipped (its one instance is at map index -1)."
+        : "Not expanded yet: the task has one instance at map index -1 until its input is known.";
     if (!rows.length) {
       mount(this.tableBox, h("p", { class: "muted" }, this.state ? `No ${this.state} instance.` : "No instances yet."));
     } else {

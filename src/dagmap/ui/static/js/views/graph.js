@@ -45,6 +45,13 @@ export class GraphView {
         this.runs = [];
       }
     }
+    if (!first && params.runId && !this.runs.some((r) => r.dag_run_id === params.runId)) {
+      try {
+        this.runs = (await api(path`/dags/${this.dagId}/dagRuns` + query({ limit: 25 }))).dag_runs;
+      } catch {
+        // keep the list shown
+      }
+    }
     const runId = params.runId || this.runs[0]?.dag_run_id || null;
     const runChanged = runId !== this.runId;
     this.runId = runId;

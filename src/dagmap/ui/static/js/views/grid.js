@@ -5,7 +5,7 @@ import { h, mount } from "../dom.js";
 import { fmtDate } from "../format.js";
 import { Poller, urls } from "../nav.js";
 import { Panel } from "../panels.js";
-import { describeCounts, isActive, isRunActive, normalizeCounts, stateBar, stateName } from "../states.js";
+import { STATE_COLORS, describeCounts, isActive, isRunActive, normalizeCounts, stateBar, stateName } from "../states.js";
 import { dagHeader } from "./common.js";
 
 const RUNS = 25;
@@ -90,6 +90,8 @@ export class GridView {
         this.groups = [];
       }
       await this.refresh();
+    } else if (params.runId && this.grid && !this.grid.dag_runs.some((r) => r.dag_run_id === params.runId)) {
+      await this.refresh(); // a run triggered from this page, or one newer than the grid shown
     } else {
       this.renderSelection();
       this.openPanel();
@@ -251,7 +253,12 @@ export class GridView {
         { class: "grid-cell" },
         h(
           "a",
-          { ...attrs, class: ["cell-mapped", `state-border-${state}`], title: `${task.task_id}: ${info.total} instances\n${describeCounts(info.counts)}` },
+          {
+            ...attrs,
+            class: "cell-mapped",
+            style: { borderColor: state === "none" ? "" : STATE_COLORS[state] || "" },
+            title: `${task.task_id}: ${info.total} instances\n${describeCounts(info.counts)}`,
+          },
           h("span", { class: "mapped-count" }, `[${info.total}]`),
           stateBar(info.counts),
         ),

@@ -3,17 +3,36 @@ tries, log and XComs, the graph and grid summaries, health, and the 404s that na
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from urllib.parse import quote
 
-from conftest import RUN, Api
+from conftest import DAGMAP, RUN, Api, server_env
 
 
-def test_health_version_and_import_errors(api: Api) -> None:
+def test_health_and_version(api: Api) -> None:
     health = api.client.get("/health").json()
     assert health["metadatabase"] == {"status": "healthy"}
     assert health["scheduler"] == {"status": "unhealthy", "latest_scheduler_heartbeat": None}
     assert api.client.get("/version").json()["version"]
-    assert api.client.get("/importErrors").json() == {"import_errors": [], "total_entries": 0}
+
+
+def test_import_errors_recorded_by_the_dag_processor(api: Api) -> None:
+    broken = api.dags / "broken_dag.py"
+    broken.write_text("from dagmap import DAG\n\nraise RuntimeError('cannot load me')\n")
+    env = server_env(api.home, api.db_url, api.dags)
+    try:
+        done = subprocess.run([DAGMAP, "dag-processor", "--once"], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        broken.unlink()
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = api.client.get("/importErrors").json()
+    errors = {Path(e["filename"]).name: e for e in found["import_errors"]}
+    assert found["total_entries"] == len(errors) >= 1
+    assert "cannot load me" in errors["broken_dag.py"]["stack_trace"]
+    assert isinstance(errors["broken_dag.py"]["import_error_id"], int)
+    assert api.client.get("/importErrors", params={"offset": len(errors)}).json()["import_errors"] == []
+    assert all(dag["is_active"] for dag in api.client.get("/dags").json()["dags"])
 
 
 def test_dags_list_filter_and_one(api: Api) -> None:

@@ -4,6 +4,7 @@ Specs hold no user code; ``from_sdk`` is the only bridge from authoring objects 
 """
 
 from dagmap.model.spec import (
+    AssetSpec,
     ConcatInput,
     DagSpec,
     ExpandSpec,
@@ -19,6 +20,7 @@ from dagmap.model.spec import (
 )
 
 __all__ = [
+    "AssetSpec",
     "ConcatInput",
     "DagSpec",
     "ExpandSpec",

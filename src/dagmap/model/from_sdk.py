@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from dagmap.model.spec import (
+    AssetSpec,
     ConcatInput,
     DagSpec,
     EdgeSpec,
@@ -126,6 +127,9 @@ def task_spec(task: AbstractOperator, *, weight: int, feeds_mapping: bool) -> Ta
         is_setup=bool(get("is_setup", False)),
         is_teardown=bool(get("is_teardown", False)),
         on_failure_fail_dagrun=bool(get("on_failure_fail_dagrun", False)),
+        outlets=tuple(
+            AssetSpec(uri=a.uri, name=a.name, group=a.group, extra=a.extra) for a in get("outlets", None) or ()
+        ),
     )
 
 

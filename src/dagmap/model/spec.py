@@ -85,6 +85,15 @@ class ExpandSpec(_Frozen):
 # --- tasks, groups, DAGs --------------------------------------------------------------------------------
 
 
+class AssetSpec(_Frozen):
+    """An asset a task produces (its ``outlets``): identified by ``uri``."""
+
+    uri: str
+    name: str
+    group: str = "asset"
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
 class TaskSpec(_Frozen):
     task_id: str
     operator: str
@@ -124,6 +133,8 @@ class TaskSpec(_Frozen):
     is_teardown: bool = False
     on_failure_fail_dagrun: bool = False
     """A teardown whose failure fails the run (other teardowns do not count for the run's state)."""
+    outlets: tuple[AssetSpec, ...] = ()
+    """Assets an event is recorded for when an instance's try ends ``success``."""
 
     @property
     def is_mapped(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from dagmap.errors import AirflowException, AirflowFailException, AirflowSkipException
 from dagmap.sdk.abstractoperator import AbstractOperator
+from dagmap.sdk.assets import Asset, AssetAll, AssetAny
 from dagmap.sdk.baseoperator import BaseOperator
 from dagmap.sdk.context import Context, get_current_context
 from dagmap.sdk.dag import DAG
@@ -31,6 +32,9 @@ __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "Asset",
+    "AssetAll",
+    "AssetAny",
     "BaseOperator",
     "ConcatXComArg",
     "Connection",

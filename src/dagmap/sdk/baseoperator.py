@@ -20,6 +20,7 @@ from dagmap.sdk.operator_args import (
     apply_defaults,
     as_date,
     as_int,
+    as_outlets,
     as_timedelta,
     as_trigger_rule,
     as_weight_rule,
@@ -211,6 +212,8 @@ class BaseOperator(AbstractOperator):
         self.executor = executor
         self.do_xcom_push = do_xcom_push
         self.multiple_outputs = multiple_outputs
+        self.outlets = as_outlets(outlets, dag, task)
+        self.inlets = list(inlets) if isinstance(inlets, (list, tuple)) else ([] if inlets is None else [inlets])
         self.doc_md = doc_md or doc
         self.task_display_name = task_display_name
         self.map_index_template = map_index_template

@@ -14,9 +14,10 @@ from dagmap.config import get_settings
 from dagmap.errors import DagDefinitionError, DuplicateTaskIdError, TaskNotFound
 from dagmap.sdk import active
 from dagmap.sdk.abstractoperator import validate_key
+from dagmap.sdk.assets import BaseAsset, as_asset_condition, is_asset_schedule
 from dagmap.sdk.params import DagParam, ParamsDict
 from dagmap.sdk.types import NOTSET, ArgNotSet
-from dagmap.timetables import Timetable, coerce_datetime, parse_schedule, parse_timezone
+from dagmap.timetables import AssetTriggeredTimetable, Timetable, coerce_datetime, parse_schedule, parse_timezone
 
 if TYPE_CHECKING:
     from dagmap.sdk.abstractoperator import AbstractOperator
@@ -91,6 +92,12 @@ class DAG:
         self.start_date = coerce_datetime(start_date, self.timezone) if start_date is not None else None
         self.end_date = coerce_datetime(end_date, self.timezone) if end_date is not None else None
         self.schedule = self._schedule_argument(schedule, schedule_interval, timetable)
+        self.asset_condition: BaseAsset | None = None
+        if is_asset_schedule(self.schedule):
+            self.asset_condition = self._where(as_asset_condition, self.schedule)
+            timetable = AssetTriggeredTimetable(self.asset_condition.as_expression())
+        elif isinstance(self.schedule, (list, tuple)) and not self.schedule:
+            self.schedule = None  # Airflow 2 accepted an empty list of datasets: never scheduled
         self.timetable: Timetable = timetable or self._where(parse_schedule, self.schedule, timezone=self.timezone)
         if isinstance(template_searchpath, str):
             template_searchpath = [template_searchpath]

@@ -26,6 +26,7 @@ from dagmap.sdk.operator_args import (
     MAPPABLE_BASE_ARGUMENTS,
     as_date,
     as_int,
+    as_outlets,
     as_timedelta,
     as_trigger_rule,
     as_weight_rule,
@@ -259,6 +260,9 @@ class MappedOperator(AbstractOperator):
         self.depends_on_past: bool = get("depends_on_past", False)
         self.do_xcom_push: bool = get("do_xcom_push", True)
         self.multiple_outputs: bool = get("multiple_outputs", False)
+        self.outlets = as_outlets(get("outlets", None), self.dag, task)
+        inlets = get("inlets", None)
+        self.inlets = list(inlets) if isinstance(inlets, (list, tuple)) else ([] if inlets is None else [inlets])
         self.ui_color: str = getattr(self.operator_class, "ui_color", "#fff")
         self.ui_fgcolor: str = getattr(self.operator_class, "ui_fgcolor", "#000")
 

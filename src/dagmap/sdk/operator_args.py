@@ -18,6 +18,7 @@ from dagmap.timetables import coerce_datetime
 from dagmap.trigger_rule import TriggerRule
 
 if TYPE_CHECKING:
+    from dagmap.sdk.assets import Asset
     from dagmap.sdk.dag import DAG
     from dagmap.sdk.task_group import TaskGroup
 
@@ -75,6 +76,19 @@ def as_int(value: Any, name: str, task_id: str | None, *, allow_none: bool = Fal
         return int(value)
     except (TypeError, ValueError):
         raise DagDefinitionError(f"{name} must be an integer, not {value!r}", task_id=task_id, argument=name) from None
+
+
+def as_outlets(value: Any, dag: DAG | None, task_id: str | None) -> list[Asset]:
+    """A task's ``outlets`` as a list of assets; anything else is an error naming the task."""
+    from dagmap.sdk.assets import validate_outlets
+
+    try:
+        return validate_outlets(value)
+    except DagDefinitionError as error:
+        error.task_id = task_id
+        if dag is not None:
+            error.dag_id, error.filename = dag.dag_id, dag.fileloc
+        raise
 
 
 def as_date(value: datetime | None, zone: tzinfo | str) -> datetime | None:

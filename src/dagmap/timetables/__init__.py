@@ -5,6 +5,7 @@ A pure library (no database, no ``dagmap.sdk``): the authoring SDK and the sched
 
 from __future__ import annotations
 
+from dagmap.timetables.assets import AssetTriggeredTimetable
 from dagmap.timetables.backfill import iter_backfill_infos
 from dagmap.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from dagmap.timetables.cron import CRON_PRESETS, CronSchedule
@@ -18,6 +19,7 @@ from dagmap.timetables.trivial import ContinuousTimetable, NullTimetable, OnceTi
 
 __all__ = [
     "CRON_PRESETS",
+    "AssetTriggeredTimetable",
     "ContinuousTimetable",
     "CronDataIntervalTimetable",
     "CronSchedule",

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dagmap.errors import ScheduleError
+from dagmap.timetables.assets import AssetTriggeredTimetable
 from dagmap.timetables.base import Timetable
 from dagmap.timetables.delta import decode_delta
 from dagmap.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
@@ -17,6 +18,7 @@ __all__ = ["deserialize"]
 _READERS: dict[str, Callable[[Mapping[str, Any]], Timetable]] = {
     NullTimetable.type_name: lambda _: NullTimetable(),
     OnceTimetable.type_name: lambda _: OnceTimetable(),
+    AssetTriggeredTimetable.type_name: lambda d: AssetTriggeredTimetable(d["condition"]),
     ContinuousTimetable.type_name: lambda _: ContinuousTimetable(),
     CronDataIntervalTimetable.type_name: lambda d: CronDataIntervalTimetable(d["expression"], d["timezone"]),
     DeltaDataIntervalTimetable.type_name: lambda d: DeltaDataIntervalTimetable(decode_delta(d["delta"])),

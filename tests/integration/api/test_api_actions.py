@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conftest import RUN, Api
+from api_harness import RUN, Api
+
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.states import TaskInstanceState
 from dagmap.store import db

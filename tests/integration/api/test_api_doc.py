@@ -10,8 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from conftest import Api
+from api_harness import Api
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import CORPUS, Server, free_port, server_env
+from api_harness import CORPUS, Server, free_port, server_env
 
 FAST = {
     "DAGMAP__SCHEDULER__LOOP_INTERVAL": "0.05",

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
-from conftest import DAGMAP, RUN, Api, server_env
+from api_harness import DAGMAP, RUN, Api, server_env
 
 
 def test_health_and_version(api: Api) -> None:

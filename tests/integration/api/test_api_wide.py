@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from api_harness import Api
 from sqlalchemy import event
 
-from conftest import Api
 from dagmap.services import api_summaries, api_views
 from dagmap.store import db
 

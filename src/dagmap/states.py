@@ -36,6 +36,8 @@ class DagRunType(StrEnum):
     SCHEDULED = "scheduled"
     BACKFILL = "backfill"
     TEST = "test"
+    ASSET_TRIGGERED = "asset_triggered"
+    """Created by the scheduler when the DAG's asset condition holds (Airflow 2: ``dataset_triggered``)."""
 
 
 TI = TaskInstanceState

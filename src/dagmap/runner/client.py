@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.outcome import (
+    AssetEventInfo,
     ExternalDag,
     ExternalStates,
     PreviousRun,
@@ -64,6 +65,9 @@ class RuntimeClient(Protocol):
         """The DAG's pause flag; None when the database does not know the DAG."""
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any: ...
+
+    def triggering_asset_events(self, dag_id: str, run_id: str) -> Sequence[AssetEventInfo]:
+        """The asset events that triggered a run, oldest first (empty for runs not triggered by assets)."""
 
     def mapped_xcoms(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> Sequence[Any]: ...
 

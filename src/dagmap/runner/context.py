@@ -12,9 +12,11 @@ from lazy_object_proxy import Proxy  # type: ignore[import-untyped]
 
 from dagmap.errors import XComNotFound
 from dagmap.model.keys import TaskInstanceKey
+from dagmap.runner.asset_events import OutletEventAccessors, TriggeringAssetEvents
 from dagmap.runner.client import RuntimeClient
-from dagmap.runner.outcome import ExternalDag, ExternalStates, PreviousRun, RunInfo, TriggeredDagRun
+from dagmap.runner.outcome import AssetEventInfo, ExternalDag, ExternalStates, PreviousRun, RunInfo, TriggeredDagRun
 from dagmap.runner.run_dates import schedule_neighbours
+from dagmap.states import DagRunType
 
 _MISSING = object()
 
@@ -243,6 +245,18 @@ def _run_keys(dag: Any, info: RunInfo, client: RuntimeClient) -> dict[str, Any]:
     return keys
 
 
+def _triggering_keys(client: RuntimeClient, info: RunInfo) -> dict[str, Any]:
+    """``triggering_asset_events`` and its Airflow 2 name: one lazy load (cached per run by the client)."""
+    if info.run_type != DagRunType.ASSET_TRIGGERED.value:
+        load: Callable[[], Sequence[AssetEventInfo]] = list
+    else:
+        load = cache(lambda: client.triggering_asset_events(info.dag_id, info.run_id))
+    return {
+        "triggering_asset_events": TriggeringAssetEvents(load),
+        "triggering_dataset_events": TriggeringAssetEvents(load, keys="uri"),
+    }
+
+
 def build_context(
     *,
     dag: Any,
@@ -270,12 +284,11 @@ def build_context(
         "map_index_template": getattr(task, "map_index_template", None),
         "expanded_ti_count": expanded_ti_count,
         "try_number": ti.try_number,
-        "inlets": [],
-        "outlets": [],
+        "inlets": list(getattr(task, "inlets", None) or []),
+        "outlets": list(getattr(task, "outlets", None) or []),
         "inlet_events": {},
-        "outlet_events": {},
-        "triggering_asset_events": {},
-        "triggering_dataset_events": {},
+        "outlet_events": OutletEventAccessors(),
+        **_triggering_keys(ti._client, info),
         "conf": None,
     }
     return context

@@ -23,6 +23,31 @@ class RunInfo:
     start_date: datetime | None
 
 
+@dataclass(frozen=True)
+class AssetUpdate:
+    """An asset a successful try updated (one of its task's outlets), with the event's extra."""
+
+    uri: str
+    name: str
+    group: str
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AssetEventInfo:
+    """A recorded asset event, as a triggered run's context shows it."""
+
+    uri: str
+    name: str
+    group: str
+    timestamp: datetime
+    extra: dict[str, Any]
+    source_dag_id: str | None
+    source_task_id: str | None
+    source_run_id: str | None
+    source_map_index: int | None
+
+
 @dataclass
 class TryOutcome:
     state: TaskInstanceState
@@ -41,6 +66,8 @@ class TryOutcome:
     skip_downstream_same_index: frozenset[str] = frozenset()
     """Tasks in the same mapped task group: skipped at this instance's map index only."""
     next_retry_at: datetime | None = None
+    asset_updates: list[AssetUpdate] = field(default_factory=list)
+    """Set only when the try ends ``success``: one event each is recorded with the try's end."""
 
 
 @dataclass(frozen=True)

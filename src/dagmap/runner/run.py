@@ -206,6 +206,18 @@ def _execute(
         )
         if context:
             outcome.rendered_map_index = view.render_map_index(operator, context)
+    if outcome.state == TaskInstanceState.SUCCESS and view.spec.outlets:
+        try:
+            outcome.asset_updates = context["outlet_events"].updates(view.spec.outlets)
+        except TypeError as error:
+            task_logger.error("%s", error)
+            outcome.state, outcome.error, outcome.xcoms, outcome.task_map = (
+                TaskInstanceState.FAILED,
+                str(error),
+                [],
+                None,
+            )
+            raised = error
     pushed_before = _state_callbacks(operator, outcome, ti, context, raised)
     if pushed_before is not None and outcome.state != TaskInstanceState.SKIPPED:
         _store_callback_pushes(ti, client, key, outcome, pushed_before)

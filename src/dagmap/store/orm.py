@@ -295,3 +295,96 @@ class DagCallbackRequestRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(500))
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- assets (data-aware scheduling) ------------------------------------------------------------------------
+
+
+class AssetRow(Base):
+    """An asset some DAG is scheduled on or some task produces, identified by its URI."""
+
+    __tablename__ = "asset"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(1500), unique=True)
+    name: Mapped[str] = mapped_column(String(1500))
+    group: Mapped[str] = mapped_column(String(1500), default="asset")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AssetEventRow(Base):
+    """One update of an asset: a successful try of a task with the asset in its outlets."""
+
+    __tablename__ = "asset_event"
+    __table_args__ = (
+        ForeignKeyConstraint(["asset_id"], ["asset.id"], ondelete="CASCADE"),
+        Index("ix_asset_event_asset_id_timestamp", "asset_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[int] = mapped_column(Integer)
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_dag_id: Mapped[str | None] = mapped_column(ID)
+    source_task_id: Mapped[str | None] = mapped_column(ID)
+    source_run_id: Mapped[str | None] = mapped_column(ID)
+    source_map_index: Mapped[int | None] = mapped_column(Integer)
+
+
+class AssetDagRunQueueRow(Base):
+    """An asset updated since the target DAG's last asset-triggered run: the scheduler's to-do list.
+
+    ``created_at`` is no later than the earliest of those updates' events (the run consumes the events of the
+    asset from then on).
+    """
+
+    __tablename__ = "asset_dag_run_queue"
+    __table_args__ = (ForeignKeyConstraint(["asset_id"], ["asset.id"], ondelete="CASCADE"),)
+
+    asset_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_dag_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DagScheduleAssetReferenceRow(Base):
+    """DAG ``dag_id`` is scheduled on (a condition naming) asset ``asset_id``; kept when its spec is stored."""
+
+    __tablename__ = "dag_schedule_asset_reference"
+    __table_args__ = (
+        ForeignKeyConstraint(["asset_id"], ["asset.id"], ondelete="CASCADE"),
+        Index("ix_dag_schedule_asset_reference_dag_id", "dag_id"),
+    )
+
+    asset_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dag_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TaskOutletAssetReferenceRow(Base):
+    """Task ``dag_id.task_id`` has asset ``asset_id`` in its outlets; kept when its DAG's spec is stored."""
+
+    __tablename__ = "task_outlet_asset_reference"
+    __table_args__ = (
+        ForeignKeyConstraint(["asset_id"], ["asset.id"], ondelete="CASCADE"),
+        Index("ix_task_outlet_asset_reference_dag_id", "dag_id"),
+    )
+
+    asset_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dag_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    task_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DagRunAssetEventRow(Base):
+    """Asset event ``event_id`` triggered (was consumed by) run ``dag_run_id``."""
+
+    __tablename__ = "dagrun_asset_event"
+    __table_args__ = (
+        ForeignKeyConstraint(["dag_run_id"], ["dag_run.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["event_id"], ["asset_event.id"], ondelete="CASCADE"),
+        Index("ix_dagrun_asset_event_event_id", "event_id"),
+    )
+
+    dag_run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dagmap.errors import DagRunNotFound, XComNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.runner.outcome import (
+    AssetEventInfo,
     ExternalDag,
     ExternalStates,
     PreviousRun,
@@ -23,7 +24,9 @@ from dagmap.runner.outcome import (
     TriggeredDagRun,
     TryOutcome,
 )
+from dagmap.states import TaskInstanceState
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
+from dagmap.store.queries import assets as asset_queries
 from dagmap.store.queries import external_tasks, previous_runs, serialized_dags, tries
 from dagmap.store.queries import task_instances as ti_queries
 from dagmap.store.queries import xcom as xcom_queries
@@ -68,7 +71,8 @@ class DirectRuntimeClient:
         self.finish_many([(key, outcome)])
 
     def finish_many(self, results: Sequence[tuple[TaskInstanceKey, TryOutcome]]) -> None:
-        """End many tries in one transaction: states, history, XCom, rendered fields, task_map, skips."""
+        """End many tries in one transaction: states, history, XCom, rendered fields, task_map, skips, and the
+        asset events of the successful ones (queueing the DAGs scheduled on those assets)."""
         ended = [
             tries.EndedTry(
                 key=key,
@@ -88,10 +92,18 @@ class DirectRuntimeClient:
             done = set(tries.end_tries(session, ended))
             xcom_rows: list[dict[str, Any]] = []
             rendered_rows: list[dict[str, Any]] = []
+            events: list[asset_queries.NewAssetEvent] = []
             for key, outcome in results:
                 if key not in done:
                     continue
                 where = key._asdict()
+                if outcome.state == TaskInstanceState.SUCCESS:
+                    events.extend(
+                        asset_queries.NewAssetEvent(
+                            update.uri, outcome.end_date or now, update.extra, *key, update.name, update.group
+                        )
+                        for update in outcome.asset_updates
+                    )
                 xcom_rows.extend({**where, "key": k, "value": v, "timestamp": now} for k, v in outcome.xcoms)
                 if outcome.rendered_fields is not None:
                     rendered_rows.append({**where, "rendered_fields": outcome.rendered_fields})
@@ -106,6 +118,7 @@ class DirectRuntimeClient:
                     )
             tries.insert_xcoms(session, xcom_rows)
             tries.insert_rendered(session, rendered_rows)
+            asset_queries.record_events(session, events)
 
     def heartbeat(self, key: TaskInstanceKey, try_number: int | None = None) -> bool:
         with self._sessions.begin() as session:
@@ -186,6 +199,31 @@ class DirectRuntimeClient:
     def dag_is_paused(self, dag_id: str) -> bool | None:
         with self._sessions() as session:
             return external_tasks.paused_flag(session, dag_id)
+
+    def triggering_asset_events(self, dag_id: str, run_id: str) -> Sequence[AssetEventInfo]:
+        """One query per run (cached): every instance of a triggered run sees the same events."""
+        cache_key = ("triggering", dag_id, run_id)
+        if cache_key not in self._values:
+            with self._sessions() as session:
+                stored = asset_queries.triggering_events(session, dag_id, run_id)
+            self._values[cache_key] = [
+                AssetEventInfo(
+                    e.uri,
+                    e.name,
+                    e.group,
+                    e.timestamp,
+                    dict(e.extra or {}),
+                    e.source_dag_id,
+                    e.source_task_id,
+                    e.source_run_id,
+                    e.source_map_index,
+                )
+                for e in stored
+            ]
+            if len(self._values) > self._cache_size:
+                self._values.popitem(last=False)
+        found: list[AssetEventInfo] = self._values[cache_key]
+        return found
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any:
         cache_key = (*key, xcom_key)

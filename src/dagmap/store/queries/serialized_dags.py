@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dagmap.errors import DagNotFound
 from dagmap.model.spec import DagSpec, dag_spec_from_json, dag_spec_to_json, spec_hash
 from dagmap.store.orm import DagRow, SerializedDagRow
+from dagmap.store.queries import assets
 from dagmap.store.queries._sql import insert_missing, utcnow
 
 CACHE_SIZE = 256
@@ -50,6 +51,8 @@ def upsert(session: Session, spec: DagSpec, *, now: datetime | None = None) -> s
     text = dag_spec_to_json(spec)
     digest = spec_hash(text)
     serialized = session.get(SerializedDagRow, spec.dag_id)
+    if serialized is None or serialized.spec_hash != digest:
+        assets.sync_references(session, spec, now)
     if serialized is None:  # another DAG processor may store it meanwhile: its version is replaced below
         row = {"dag_id": spec.dag_id, "fileloc": spec.fileloc, "data": text, "spec_hash": digest, "updated_at": now}
         if not insert_missing(session, SerializedDagRow, "dag_id", [row]):

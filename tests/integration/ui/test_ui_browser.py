@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from ui_harness import RUN, ApiServer, Site, environment, need_chromium
+import pytest
+from ui_harness import DAGMAP, RUN, ApiServer, Site, environment, need_chromium
 
 need_chromium()
 
@@ -307,3 +311,50 @@ def test_token_is_asked_once_and_kept_for_the_session(site: Site, page: Page) ->
         expect(page.locator("#token-dialog")).to_have_count(0)
     finally:
         server.close()
+
+
+def test_the_log_of_a_running_try_is_followed(site: Site, page: Page, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    env = {**site.env, "UI_TEST_GO_FILE": str(go)}
+    run_id = "manual__2024-02-01T00:00:00+00:00"
+    logs = f"/dags/ui_follow/dagRuns/{quote(run_id, safe='')}/taskInstances/follow/logs/1"
+    running = subprocess.Popen(
+        [DAGMAP, "dags", "test", "ui_follow", "2024-02-01T00:00:00+00:00"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        ticks = wait_for_ticks(site, logs, running)
+        page.goto(f"{site.base}/dags/ui_follow/runs/{quote(run_id, safe='')}/tasks/follow")
+        panel = page.locator("[data-panel=instance]")
+        expect(panel.locator(".panel-state")).to_have_text("running")
+        log = panel.get_by_label("Log")
+        expect(log).to_contain_text("waiting for the go file")
+        expect(panel.locator(".log-controls")).to_contain_text("following")
+        expect(log).to_contain_text(f"still waiting ({ticks + 4})")  # appended while the page stays open
+        go.touch()
+        expect(log).to_contain_text("got the go signal")
+        expect(panel.locator(".panel-state")).to_have_text("success")
+        expect(panel.locator(".log-controls")).not_to_contain_text("following")
+        assert running.wait(60) == 0
+    finally:
+        go.touch()
+        if running.poll() is None:
+            running.kill()
+            running.wait(10)
+
+
+def wait_for_ticks(site: Site, logs: str, running: subprocess.Popen[bytes]) -> int:
+    """The last tick in the try's log once its file is written live (a short try's log is kept in memory)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert running.poll() is None, "dags test ui_follow ended early"
+        response = site.api.get(logs, params={"map_index": -1})
+        if response.status_code == 200:
+            ticks = re.findall(r"still waiting \((\d+)\)", response.json()["content"])
+            if ticks:
+                return int(ticks[-1])
+        time.sleep(0.1)
+    pytest.fail("the running try's log never appeared")

@@ -4,7 +4,6 @@ driven by Playwright (never a downloaded browser)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -31,7 +31,7 @@ DAGMAP = str(Path(sys.executable).with_name("dagmap"))
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[1] / "dags"
 CORPUS_DAGS = ("mapping_failed_instance", "mapping_task_group")
-UI_DAGS = ("ui_fanout",)
+UI_DAGS = ("ui_fanout", "ui_follow")
 LOGICAL_DATE = "2024-01-01T00:00:00+00:00"
 RUN = f"manual__{LOGICAL_DATE}"
 BROKEN = "from dagmap import DAG\nimport no_such_module_for_the_ui_test\n"
@@ -126,9 +126,10 @@ class Site:
         return self.server.base
 
     def states(self, dag_id: str, run_id: str = RUN) -> dict[tuple[str, int], dict[str, Any]]:
-        """``dagmap tasks states-for-dag-run --json``: (task_id, map_index) -> the instance."""
-        done = dagmap(self.env, "tasks", "states-for-dag-run", dag_id, run_id, "--json")
-        return {(ti["task_id"], ti["map_index"]): ti for ti in json.loads(done.stdout)}
+        """Every task instance of the run, read back from the database through the API: (task_id, map_index) -> it."""
+        found = self.api.get(f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances", params={"limit": 1000})
+        assert found.status_code == 200, found.text
+        return {(ti["task_id"], ti["map_index"]): ti for ti in found.json()["task_instances"]}
 
 
 @pytest.fixture(scope="session")
@@ -142,12 +143,27 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         shutil.copyfile(HERE / "dags" / f"{name}.py", dags / f"{name}.py")
     (dags / "broken_for_ui.py").write_text(BROKEN)
     env = environment(home, dags)
-    dagmap(env, "db", "migrate")
-    dagmap(env, "dag-processor", "--once")  # stores every DAG and the import error
-    for dag_id in (*CORPUS_DAGS, *UI_DAGS):
-        done = dagmap(env, "dags", "test", dag_id, LOGICAL_DATE, check=False)
-        assert done.returncode in (0, 1), done.stderr  # 1: the run failed, as some of these must
-    server = ApiServer(env, home / "api-server.log")
+    server = ApiServer(env, home / "api-server.log")  # it migrates the database before it answers
+    try:
+        dagmap(env, "dag-processor", "--once")  # stores every DAG and the import error
+        # One run of each at LOGICAL_DATE, side by side (SQLite in WAL mode takes concurrent writers).
+        runs = {
+            dag_id: subprocess.Popen(
+                [DAGMAP, "dags", "test", dag_id, LOGICAL_DATE],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for dag_id in (*CORPUS_DAGS, "ui_fanout")
+        }
+        for dag_id, process in runs.items():
+            output, _ = process.communicate(timeout=120)
+            # 1: the run failed, as some of these must
+            assert process.returncode in (0, 1), f"dags test {dag_id}:\n{output}"
+    except BaseException:
+        server.close()
+        raise
     client = httpx.Client(base_url=f"{server.base}/api/v1", timeout=30)
     try:
         yield Site(home, dags, env, server, client)

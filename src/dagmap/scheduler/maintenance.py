@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 
 from dagmap.errors import DagRunAlreadyExists, SchedulerAlreadyRunning
 from dagmap.model.keys import TaskInstanceKey
+from dagmap.scheduler.asset_triggers import plan_run, satisfied_dag_ids
 from dagmap.scheduler.health import classify_jobs
 from dagmap.scheduler.run_creation import next_run, plan_runs
 from dagmap.states import DagRunState, DagRunType, TaskInstanceState
-from dagmap.store.queries import Session, dag_runs, dags, jobs, serialized_dags, task_instances
+from dagmap.store.queries import Session, assets, dag_runs, dags, jobs, serialized_dags, task_instances
 from dagmap.store.queries._sql import to_ranges
 from dagmap.timetables import DagRunInfo, DataInterval, dagrun_id_for
 
@@ -27,6 +28,8 @@ BATCH = 1000
 """Instances one health check moves at most (the next check takes the rest)."""
 DAGS_PER_LOOP = 64
 """DAGs whose due runs one loop creates at most."""
+ASSET_DAGS_PER_LOOP = 512
+"""DAGs with queued assets one loop evaluates at most (most wait for more assets: evaluating is cheap)."""
 
 
 def _fields(info: DagRunInfo | None) -> dags.NextDagRun:
@@ -77,6 +80,46 @@ def create_due_runs(session: Session, now: datetime, *, limit: int = DAGS_PER_LO
         upcoming[dag_id] = _fields(plan.next)
     dags.set_next_dagruns(session, upcoming)
     return created
+
+
+def create_asset_triggered_runs(session: Session, now: datetime, *, limit: int = ASSET_DAGS_PER_LOOP) -> int:
+    """A run for every active, unpaused DAG below ``max_active_runs`` whose asset condition holds for the assets
+    queued for it; the run consumes (links) their events and their queue rows. A fixed number of statements
+    plus one run creation per triggered DAG. Returns how many runs were created."""
+    dag_ids = assets.queued_dag_ids(session, limit=limit)
+    if not dag_ids:
+        return 0
+    queued = assets.queued_assets(session, dag_ids)
+    specs = serialized_dags.load_many(session, list(queued))
+    chosen = satisfied_dag_ids(specs, {dag_id: [item.uri for item in items] for dag_id, items in queued.items()})
+    if not chosen:
+        return 0
+    consumed = {dag_id: queued[dag_id] for dag_id in chosen}
+    spans = assets.event_spans(session, consumed)
+    created: dict[str, int] = {}
+    for dag_id in chosen:
+        plan = plan_run(dag_id, now, spans.get(dag_id))
+        try:
+            with session.begin_nested():
+                run = dag_runs.create_dag_run(
+                    session,
+                    specs[dag_id],
+                    run_id=plan.run_id,
+                    logical_date=plan.logical_date,
+                    data_interval=plan.data_interval,
+                    run_type=DagRunType.ASSET_TRIGGERED,
+                    state=DagRunState.QUEUED,
+                    run_after=now,
+                    now=now,
+                )
+        except DagRunAlreadyExists:
+            log.info("run %s of %s already exists: its assets stay queued", plan.run_id, dag_id)
+            continue
+        created[dag_id] = run.id
+        log.info("created run %s of %s (assets %s updated)", plan.run_id, dag_id,
+                 ", ".join(item.uri for item in consumed[dag_id]))  # fmt: skip
+    assets.consume(session, consumed, created)
+    return len(created)
 
 
 def next_dagruns(session: Session, dag_ids: Sequence[str], now: datetime) -> dict[str, dags.NextDagRun]:

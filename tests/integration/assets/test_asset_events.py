@@ -6,16 +6,18 @@ a handful of statements; consumer DAGs are queued, triggered once their conditio
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, func, select
+import pytest
+from sqlalchemy import event, func, select, update
 
 from dagmap.model.from_sdk import dag_to_spec
+from dagmap.scheduler import maintenance
 from dagmap.services.dag_test import run_dag_test
 from dagmap.services.loading import find_dag
 from dagmap.store import db
-from dagmap.store.orm import AssetDagRunQueueRow, AssetEventRow
+from dagmap.store.orm import AssetDagRunQueueRow, AssetEventRow, DagRunAssetEventRow, DagRunRow
 from dagmap.store.queries import assets, serialized_dags
 
 DAGS = """
@@ -69,7 +71,7 @@ def _store(folder: Path, *dag_ids: str) -> None:
             serialized_dags.upsert(session, dag_to_spec(find_dag(dag_id, folder)))
 
 
-def test_a_mapped_producer_records_one_event_per_successful_instance(db_url: str, tmp_path: Path) -> None:
+def test_a_mapped_producer_queues_consumers_that_run_once_their_condition_holds(db_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "dags"
     folder.mkdir()
     (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS))
@@ -88,6 +90,49 @@ def test_a_mapped_producer_records_one_event_per_successful_instance(db_url: str
     assert {e.source_dag_id for e in a_events} == {"producer"} and a_events[0].name == "a"
     assert [(e.source_task_id, e.source_map_index, e.extra) for e in b_events] == [("summary", -1, {"rows": 5})]
     assert {dag_id for dag_id, _ in queued} == {"needs_both", "needs_either"}
+
+    sessions = db.session_factory()
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with sessions.begin() as session:
+        assert maintenance.create_asset_triggered_runs(session, now) == 2
+    with sessions.begin() as session:
+        assert maintenance.create_asset_triggered_runs(session, now + timedelta(seconds=1)) == 0  # consumed
+        runs = {r.dag_id: r for r in session.scalars(select(DagRunRow).where(DagRunRow.run_type == "asset_triggered"))}
+        assert set(runs) == {"needs_both", "needs_either"}
+        both = runs["needs_both"]
+        assert both.run_id == f"asset_triggered__{now.isoformat()}" and both.logical_date == now
+        linked = assets.triggering_events(session, "needs_both", both.run_id)
+        assert sorted((e.uri, e.source_map_index) for e in linked) == [
+            ("file:///data/b", -1),
+            ("s3://bucket/a.csv", 0),
+            ("s3://bucket/a.csv", 2),
+        ]
+        assert both.data_interval_start == min(e.timestamp for e in linked)
+        assert both.data_interval_end == max(e.timestamp for e in linked)
+        either = assets.triggering_events(session, "needs_either", runs["needs_either"].run_id)
+        assert sorted(e.source_map_index for e in either) == [0, 2]
+        assert session.scalar(select(func.count()).select_from(AssetDagRunQueueRow)) == 0
+
+
+def test_a_paused_consumer_keeps_its_queue_and_runs_when_unpaused(db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS))
+    _store(folder, "needs_either")
+    sessions = db.session_factory()
+    from dagmap.store.queries import dags
+
+    with sessions.begin() as session:
+        dags.set_paused(session, "needs_either", True)
+    run_dag_test("producer", logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=folder)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with sessions.begin() as session:
+        assert maintenance.create_asset_triggered_runs(session, now) == 0
+        assert session.scalar(select(func.count()).select_from(AssetDagRunQueueRow)) == 1
+        dags.set_paused(session, "needs_either", False)
+    with sessions.begin() as session:
+        assert maintenance.create_asset_triggered_runs(session, now) == 1
+        assert session.scalar(select(func.count()).select_from(DagRunAssetEventRow)) == 2
 
 
 def test_ten_thousand_mapped_outlet_events_take_a_handful_of_statements(db_url: str, tmp_path: Path) -> None:
@@ -117,3 +162,43 @@ def test_ten_thousand_mapped_outlet_events_take_a_handful_of_statements(db_url: 
     with db.session_factory()() as session:
         assert session.scalar(select(func.count()).select_from(AssetEventRow)) == 10_000
         assert session.scalar(select(func.count()).select_from(AssetDagRunQueueRow)) == 2
+
+
+def test_two_schedulers_never_consume_one_dags_queue_twice(db_url: str, tmp_path: Path, database_kind: str) -> None:
+    if database_kind != "postgres":
+        pytest.skip("row locks are PostgreSQL's (SQLite has one writer and one scheduler)")
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS))
+    _store(folder, "needs_either")
+    run_dag_test("producer", logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=folder)
+    sessions = db.session_factory()
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with sessions.begin() as first:
+        assert maintenance.create_asset_triggered_runs(first, now) == 1
+        with sessions.begin() as second:  # the first holds the DAG's and its queue's row locks
+            assert maintenance.create_asset_triggered_runs(second, now + timedelta(seconds=1)) == 0
+    with sessions.begin() as later:
+        assert maintenance.create_asset_triggered_runs(later, now + timedelta(seconds=2)) == 0
+        assert later.scalar(select(func.count()).select_from(DagRunRow).where(DagRunRow.dag_id == "needs_either")) == 1
+
+
+def test_a_consumer_at_max_active_runs_keeps_its_queue(db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS).replace(
+        'schedule=A | C,', 'schedule=A | C, max_active_runs=1,'
+    ))  # fmt: skip
+    _store(folder, "needs_either")
+    sessions = db.session_factory()
+    run_dag_test("producer", logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=folder)
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with sessions.begin() as session:
+        assert maintenance.create_asset_triggered_runs(session, now) == 1
+    run_dag_test("producer", logical_date=datetime(2024, 1, 2, tzinfo=UTC), dags_folder=folder)
+    with sessions.begin() as session:  # the first run is still queued: no second one yet
+        assert maintenance.create_asset_triggered_runs(session, now + timedelta(seconds=5)) == 0
+        assert session.scalar(select(func.count()).select_from(AssetDagRunQueueRow)) == 1
+        session.execute(update(DagRunRow).where(DagRunRow.dag_id == "needs_either").values(state="success"))
+    with sessions.begin() as session:
+        assert maintenance.create_asset_triggered_runs(session, now + timedelta(seconds=6)) == 1

@@ -73,6 +73,22 @@ _LEGAL: dict[TaskInstanceState | None, frozenset[TaskInstanceState | None]] = {
 }
 
 
+# Marking by hand (the API, the UI): a person may set an instance success, failed or skipped from any state
+# that no worker owns — never queued, running, restarting or deferred (the try in flight would be overwritten),
+# nor removed. Kept apart from ``_LEGAL``: the scheduler and workers never move a failed instance to success.
+MARKABLE_BY_HAND: frozenset[TaskInstanceState] = frozenset({TI.SUCCESS, TI.FAILED, TI.SKIPPED})
+_MARKED_FROM: frozenset[TaskInstanceState | None] = frozenset(
+    {None, TI.SCHEDULED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.SUCCESS, TI.FAILED, TI.SKIPPED, TI.UPSTREAM_FAILED}
+)
+
+
+def marking_sources(new: TaskInstanceState) -> frozenset[TaskInstanceState | None]:
+    """The states from which a person may mark an instance ``new`` (one of ``MARKABLE_BY_HAND``)."""
+    if new not in MARKABLE_BY_HAND:
+        return frozenset()
+    return _MARKED_FROM - {new}
+
+
 def is_legal_transition(current: TaskInstanceState | None, new: TaskInstanceState | None) -> bool:
     """Whether a task instance may move from ``current`` to ``new`` (clearing to None is always legal)."""
     if new is None or current == new:

@@ -4,7 +4,7 @@ service results with ``of(...)``. Only this module knows the JSON names (``dag_r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -289,7 +289,7 @@ class XComCollection(Out):
 
 class ClearTaskInstancesBody(Body):
     dag_run_id: str | None = None
-    task_ids: list[str | tuple[str, int]] | None = None
+    task_ids: list[str | tuple[str, Annotated[int, Field(ge=-1, le=2**31 - 1)]]] | None = None
     only_failed: bool = False
     include_downstream: bool = True
     dry_run: bool = True
@@ -340,13 +340,13 @@ class PoolCollection(Out):
 
 class PoolBody(Body):
     name: str
-    slots: int = Field(ge=0)
+    slots: int = Field(ge=0, le=2**31 - 1)
     description: str | None = None
 
 
 class PoolPatch(Body):
     name: str | None = None
-    slots: int | None = Field(default=None, ge=0)
+    slots: int | None = Field(default=None, ge=0, le=2**31 - 1)
     description: str | None = None
 
 

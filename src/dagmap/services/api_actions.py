@@ -15,12 +15,14 @@ from dagmap.services.dags import set_paused
 from dagmap.services.pools import PoolInfo
 from dagmap.services.runs import DeletedRun, delete_run, trigger_dag_run
 from dagmap.services.tasks import ClearResult, Target, clear_task_instances
-from dagmap.states import DagRunState, TaskInstanceState
+from dagmap.states import MARKABLE_BY_HAND, DagRunState, TaskInstanceState
 from dagmap.store.queries import Session, browsing, dag_runs, task_instances
 from dagmap.xcom.backends import XComStorage, xcom_storage_from_settings
 
 S = TaskInstanceState
-MARKABLE_INSTANCE = frozenset({S.SUCCESS, S.FAILED, S.SKIPPED})
+MARKABLE_INSTANCE = MARKABLE_BY_HAND
+IN_FLIGHT = frozenset({S.QUEUED, S.RUNNING, S.RESTARTING, S.DEFERRED})
+"""States a worker owns: marking them would overwrite a try in flight."""
 MARKABLE_RUN = frozenset({DagRunState.SUCCESS, DagRunState.FAILED, DagRunState.QUEUED})
 
 
@@ -84,26 +86,25 @@ def clear(
 def mark_instance(
     session: Session, dag_id: str, run_id: str, task_id: str, map_index: int, new_state: str
 ) -> api_views.InstanceDetail:
-    """Move one instance to success, failed or skipped where ``dagmap.states`` allows it from its state now
-    (a guarded UPDATE); IllegalStateTransition when it is running or the move is not legal."""
+    """A person marks one instance success, failed or skipped (``dagmap.states.marking_sources``: from any
+    state a worker does not own); IllegalStateTransition when it is queued, running or removed. The run's
+    other instances are untouched: clear the downstream ones to run them again."""
     state = _instance_state(new_state)
     row = api_views.get_instance(session, dag_id, run_id, task_id, map_index).row
     current = TaskInstanceState(row.state) if row.state else None
     if current == state:
         return api_views.get_instance(session, dag_id, run_id, task_id, map_index)
-    if current is S.RUNNING:
+    if current in IN_FLIGHT:
         raise IllegalStateTransition(
-            f"is running in run {run_id!r}: it cannot be marked {state} (wait for its try to end)",
+            f"is {current} in run {run_id!r}: it cannot be marked {state} (wait for its try to end)",
             dag_id=dag_id,
             task_id=task_id,
             map_index=map_index,
         )
-    changed = task_instances.set_states(
-        session, dag_id, run_id, [task_id], state, from_states=[current], ranges=[(map_index, map_index)]
-    )
+    changed = task_instances.mark_by_hand(session, dag_id, run_id, [task_id], state, ranges=[(map_index, map_index)])
     if not changed:
         raise IllegalStateTransition(
-            f"cannot go from {current or 'no status'} to {state} in run {run_id!r}",
+            f"cannot be marked {state} from {current or 'no status'} in run {run_id!r}",
             dag_id=dag_id,
             task_id=task_id,
             map_index=map_index,
@@ -124,8 +125,8 @@ def _instance_state(value: str) -> TaskInstanceState:
 
 
 def mark_run(session: Session, dag_id: str, run_id: str, state: str, *, storage: XComStorage | None = None) -> Any:
-    """Mark a run: ``success`` / ``failed`` move its unfinished instances to that state where legal (for
-    success, those that never started cannot succeed and are skipped) and end the run; ``queued`` clears
+    """Mark a run: ``failed`` moves its unfinished instances to failed, ``success`` every instance (failed ones
+    too, as Airflow does; removed ones stay removed) to success, and both end the run; ``queued`` clears
     every instance so that the scheduler runs it again. Returns the ``dag_run`` row."""
     try:
         wanted = DagRunState(state)
@@ -142,8 +143,8 @@ def mark_run(session: Session, dag_id: str, run_id: str, state: str, *, storage:
     else:
         instance_state = TaskInstanceState(wanted.value)
         task_instances.finish_unfinished(session, dag_id, run_id, instance_state)
-        if instance_state is S.SUCCESS:
-            task_instances.finish_unfinished(session, dag_id, run_id, S.SKIPPED)
+        if instance_state is S.SUCCESS:  # as Airflow: every instance of the run ends successful
+            task_instances.mark_by_hand(session, dag_id, run_id, None, S.SUCCESS)
         if run.state != wanted.value:
             dag_runs.set_dag_run_state(session, dag_id, run_id, wanted)
     session.expire_all()

@@ -177,3 +177,23 @@ def test_tries_logs_with_offset_and_xcoms(api: Api) -> None:
 def test_run_ids_with_reserved_characters_in_the_path(api: Api) -> None:
     encoded = quote(RUN, safe="")
     assert api.client.get(f"/dags/mapping_reducer/dagRuns/{encoded}").json()["dag_run_id"] == RUN
+
+
+def test_numbers_too_large_for_the_database_are_refused_not_overflowed(api: Api) -> None:
+    """Found by schemathesis: integers past the database's INTEGER made the driver overflow (a 500)."""
+    huge = 2**70
+    instances = f"{api.run_path('mapping_reducer', RUN)}/taskInstances/square"
+    for method, path, body in [
+        ("GET", f"/dags?offset={huge}", None),
+        ("GET", f"{instances}/{huge}", None),
+        ("GET", f"{instances}/{huge}/tries", None),
+        ("GET", f"{instances}/logs/1?map_index={huge}", None),
+        ("GET", f"{instances}/logs/{huge}", None),
+        ("GET", f"{instances}/xcomEntries?map_index={huge}", None),
+        ("PATCH", f"{instances}/{huge}", {"new_state": "failed"}),
+        ("POST", "/pools", {"name": "big", "slots": huge}),
+        ("POST", "/dags/mapping_reducer/clearTaskInstances", {"task_ids": [["square", huge]]}),
+    ]:
+        answer = api.client.request(method, path, json=body)
+        assert answer.status_code == 422, (method, path, answer.status_code, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from dagmap.api import schemas
-from dagmap.api.deps import PagingParams, transaction
+from dagmap.api.deps import MAX_OFFSET, MapIndex, MapIndexQuery, PagingParams, TryNumber, transaction
 from dagmap.services import api_actions, api_views
 
 router = APIRouter(tags=["task instances"])
@@ -54,9 +54,9 @@ def get_log(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    try_number: int,
-    map_index: int | None = None,
-    offset: Annotated[int, Query(ge=0, description="Byte offset to read from.")] = 0,
+    try_number: TryNumber,
+    map_index: MapIndexQuery = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Byte offset to read from.")] = 0,
 ) -> schemas.LogChunk:
     with transaction() as session:
         chunk = api_views.read_log(session, dag_id, dag_run_id, task_id, try_number, map_index=map_index, offset=offset)
@@ -64,7 +64,7 @@ def get_log(
 
 
 @router.get(INSTANCES + "/{task_id}/xcomEntries")
-def list_xcom(dag_id: str, dag_run_id: str, task_id: str, map_index: int | None = None) -> schemas.XComCollection:
+def list_xcom(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndexQuery = None) -> schemas.XComCollection:
     with transaction() as session:
         found = api_views.xcom_entries(session, dag_id, dag_run_id, task_id, map_index)
     entries = [schemas.XComEntry(key=e.key, map_index=e.map_index, timestamp=e.timestamp, value=e.value) for e in found]
@@ -78,21 +78,21 @@ def get_instance(dag_id: str, dag_run_id: str, task_id: str) -> schemas.TaskInst
 
 
 @router.get(INSTANCES + "/{task_id}/{map_index}")
-def get_mapped_instance(dag_id: str, dag_run_id: str, task_id: str, map_index: int) -> schemas.TaskInstanceDetail:
+def get_mapped_instance(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndex) -> schemas.TaskInstanceDetail:
     with transaction() as session:
         return _detail(api_views.get_instance(session, dag_id, dag_run_id, task_id, map_index))
 
 
 @router.patch(INSTANCES + "/{task_id}/{map_index}")
 def mark_instance(
-    dag_id: str, dag_run_id: str, task_id: str, map_index: int, body: schemas.TaskInstancePatch
+    dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndex, body: schemas.TaskInstancePatch
 ) -> schemas.TaskInstanceDetail:
     with transaction() as session:
         return _detail(api_actions.mark_instance(session, dag_id, dag_run_id, task_id, map_index, body.new_state))
 
 
 @router.get(INSTANCES + "/{task_id}/{map_index}/tries")
-def list_tries(dag_id: str, dag_run_id: str, task_id: str, map_index: int) -> schemas.TryCollection:
+def list_tries(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndex) -> schemas.TryCollection:
     with transaction() as session:
         found = api_views.tries(session, dag_id, dag_run_id, task_id, map_index)
     items = [schemas.Try.model_validate(item, from_attributes=True) for item in found]

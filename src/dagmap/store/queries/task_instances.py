@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dagmap.errors import IllegalStateTransition, TaskInstanceNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.model.spec import TaskSpec
-from dagmap.states import FINISHED_STATES, TaskInstanceState, is_legal_transition, sources_for
+from dagmap.states import FINISHED_STATES, TaskInstanceState, is_legal_transition, marking_sources, sources_for
 from dagmap.store.orm import TaskInstanceHistoryRow, TaskMapRow
 from dagmap.store.orm import TaskInstanceRow as TI
 from dagmap.store.queries._sql import (
@@ -437,6 +437,35 @@ def fail_lost(
     start = row.start_date if expected is S.RUNNING else None
     _record_history(session, key, try_number, state, start, now, duration, row.hostname, error)
     return True
+
+
+def mark_by_hand(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    task_ids: Collection[str] | None,
+    new_state: TaskInstanceState,
+    *,
+    ranges: Sequence[tuple[int, int]] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A person marks instances ``new_state`` (success, failed, skipped): every instance of these tasks (None:
+    of every task), within ``ranges`` of map indexes if given, whose state allows it
+    (``dagmap.states.marking_sources``: never one a worker owns). One statement per 200 ranges."""
+    sources = marking_sources(new_state)
+    if (task_ids is not None and not task_ids) or not sources:
+        return 0
+    now = now or utcnow()
+    values = {"state": new_state.value, **_stamps(new_state, now)}
+    where = [TI.dag_id == dag_id, TI.run_id == run_id, state_in(TI.state, sources)]
+    if task_ids is not None:
+        where.append(TI.task_id.in_(sorted(task_ids)))
+    changed = 0
+    for part in [None] if ranges is None else chunked(list(ranges), RANGES_PER_STATEMENT):
+        statement = update(TI).where(*where, ranges_filter(part)).values(**values)
+        result = session.execute(statement.execution_options(**_NO_UPDATE_SYNC))
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    return changed
 
 
 def finish_unfinished(session: Session, dag_id: str, run_id: str, state: TaskInstanceState) -> int:

@@ -138,6 +138,19 @@ def test_instance_panel_shows_the_log_xcom_and_rendered_fields(site: Site, page:
     panel.get_by_role("link", name="← all instances of square").click()
     expect(page.locator("[data-panel=mapped] tbody tr")).to_have_count(100)
 
+    # The run's panel: clearing its failed tasks lists them first; cancelling changes nothing.
+    before = site.states("ui_fanout")
+    page.locator("[data-panel=mapped]").get_by_role("link", name=RUN).click()
+    run_panel = page.locator("[data-panel=run]")
+    expect(run_panel.locator(".panel-state")).to_have_text("success")
+    run_panel.get_by_role("button", name="Clear failed").click()
+    dialog = page.locator("dialog.modal")
+    expect(dialog).to_contain_text("1 task instance will be cleared")
+    expect(dialog.locator(".clear-list li")).to_have_text([re.compile(r"^square\[137\]")])
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert site.states("ui_fanout") == before
+
     # An unmapped task opens its single instance.
     page.locator("a.cell[data-task-id='total']").click()
     expect(panel.locator("h2")).to_have_text("total")
@@ -167,10 +180,15 @@ def test_clearing_one_mapped_instance_resets_it_and_its_downstream(site: Site, p
     assert changed == {("divide", 1), ("reduce_all_done", -1), ("reduce_default", -1)}
     assert all(after[key]["state"] is None for key in changed)
     assert after[("divide", 0)] == before[("divide", 0)] and after[("divide", 2)] == before[("divide", 2)]
+    # Marking the cleared instance failed, after a confirmation.
+    panel.get_by_role("button", name="Mark failed").click()
+    page.locator("dialog.modal").get_by_role("button", name="Mark failed").click()
+    expect(panel.locator(".panel-state")).to_have_text("failed")
+    assert site.states("mapping_failed_instance")[("divide", 1)]["state"] == "failed"
     # The grid shows the run waiting again (queued), with divide's counts updated.
     page.goto(site.base + "/dags/mapping_failed_instance")
     expect(page.locator("a.cell-mapped[data-task-id='divide']")).to_have_attribute(
-        "title", re.compile(r"success: 2, none: 1")
+        "title", re.compile(r"success: 2, failed: 1")
     )
 
 

@@ -191,6 +191,7 @@ def page(browser: Any) -> Iterator[Any]:
 
     expect.set_options(timeout=10_000)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))

@@ -47,6 +47,7 @@ class DirectRuntimeClient:
         self._hostname = socket.gethostname()
         self._runs: OrderedDict[tuple[str, str], RunInfo] = OrderedDict()
         self._previous: OrderedDict[tuple[str, str], PreviousRun | None] = OrderedDict()
+        self._triggering: OrderedDict[tuple[str, str], list[AssetEventInfo]] = OrderedDict()
         self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_size = cache_size
 
@@ -201,12 +202,13 @@ class DirectRuntimeClient:
             return external_tasks.paused_flag(session, dag_id)
 
     def triggering_asset_events(self, dag_id: str, run_id: str) -> Sequence[AssetEventInfo]:
-        """One query per run (cached): every instance of a triggered run sees the same events."""
-        cache_key = ("triggering", dag_id, run_id)
-        if cache_key not in self._values:
+        """One query per run (cached apart from XCom values): every instance of a triggered run sees the same
+        events."""
+        found = self._triggering.get((dag_id, run_id))
+        if found is None:
             with self._sessions() as session:
                 stored = asset_queries.triggering_events(session, dag_id, run_id)
-            self._values[cache_key] = [
+            found = [
                 AssetEventInfo(
                     e.uri,
                     e.name,
@@ -220,9 +222,9 @@ class DirectRuntimeClient:
                 )
                 for e in stored
             ]
-            if len(self._values) > self._cache_size:
-                self._values.popitem(last=False)
-        found: list[AssetEventInfo] = self._values[cache_key]
+            self._triggering[(dag_id, run_id)] = found
+            if len(self._triggering) > self._cache_size:
+                self._triggering.popitem(last=False)
         return found
 
     def get_xcom(self, key: TaskInstanceKey, xcom_key: str) -> Any:

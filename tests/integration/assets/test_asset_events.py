@@ -1,5 +1,6 @@
 """Asset events through ``dags test`` and the scheduler's run creation, on SQLite and PostgreSQL: a mapped
-producer records one event per successful instance (none for failed ones) with the extras its tasks set, in
+producer records one event per successful instance (none for failed ones, nor for a try whose extra is not
+JSON) with the extras its tasks set, in
 a handful of statements; consumer DAGs are queued, triggered once their condition holds, and consume the events.
 """
 
@@ -42,8 +43,13 @@ with DAG("producer", schedule=None, start_date=datetime(2024, 1, 1)):
         outlet_events[B].extra = {"rows": 5}
         outlet_events["s3://bucket/c"].extra = {"ignored": True}  # not an outlet: no event
 
+    @task(outlets=[C])
+    def bad_extra(outlet_events=None):
+        outlet_events[C].extra = {"when": object()}  # not JSON: the try fails, no event
+
     part.partial().expand(n=[1, 2, 3])
     summary()
+    bad_extra()
 
 with DAG("needs_both", schedule=A & B, start_date=datetime(2024, 1, 1)):
     @task
@@ -79,7 +85,13 @@ def test_a_mapped_producer_queues_consumers_that_run_once_their_condition_holds(
 
     report = run_dag_test("producer", logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=folder)
     states = {(ti.task_id, ti.map_index): ti.state for ti in report.task_instances}
-    assert states == {("part", 0): "success", ("part", 1): "failed", ("part", 2): "success", ("summary", -1): "success"}
+    assert states == {
+        ("part", 0): "success",
+        ("part", 1): "failed",
+        ("part", 2): "success",
+        ("summary", -1): "success",
+        ("bad_extra", -1): "failed",
+    }
 
     with db.session_factory()() as session:
         a_events = assets.events_of(session, "s3://bucket/a.csv", limit=10)

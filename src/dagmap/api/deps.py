@@ -27,6 +27,13 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A transaction that only reads (GET requests): on SQLite it never takes the write lock."""
+    with db.read_scope() as session:
+        yield session
+
+
 @dataclass(frozen=True)
 class Paging:
     limit: int

@@ -19,6 +19,9 @@ from dagmap.config import get_settings
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
+_read_factories: dict[str, sessionmaker[Session]] = {}
+READ_ONLY = "dagmap_read_only"
+"""Execution option of the engine behind ``read_session_factory``."""
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -40,9 +43,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         # pysqlite's own transaction handling defers BEGIN; take the write lock up front instead so that
         # concurrent writers wait on busy_timeout rather than failing with "database is locked" mid-way.
+        # Sessions that only read (``read_scope``) start a plain deferred BEGIN: under WAL they never wait for
+        # nor hold up a writer.
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     settings = get_settings()
@@ -63,6 +69,7 @@ def get_engine(url: str | None = None) -> Engine:
             engine = make_engine(url, echo=get_settings().database.echo)
             _engines[url] = engine
             _factories[url] = sessionmaker(engine, expire_on_commit=False)
+            _read_factories[url] = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
         return engine
 
 
@@ -86,6 +93,25 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
+def read_session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """Sessions for transactions that only read (the API's GET requests): on SQLite they do not take the
+    write lock, so a UI polling every few seconds never holds up the scheduler. Never write through them."""
+    url = url or get_settings().sql_alchemy_conn
+    get_engine(url)
+    return _read_factories[url]
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """One read-only transaction, rolled back when the block ends."""
+    session = read_session_factory(url)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 def dispose_engines() -> None:
     """Close every pooled connection (tests, and child processes after fork)."""
     with _lock:
@@ -93,6 +119,7 @@ def dispose_engines() -> None:
             engine.dispose()
         _engines.clear()
         _factories.clear()
+        _read_factories.clear()
 
 
 def _alembic_config(url: str) -> Any:

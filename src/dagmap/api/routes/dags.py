@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from dagmap.api import schemas
-from dagmap.api.deps import PagingParams, transaction
+from dagmap.api.deps import PagingParams, reading, transaction
 from dagmap.services import api_actions, api_summaries, api_views
 
 router = APIRouter(tags=["dags"])
@@ -20,7 +20,7 @@ def list_dags(
     dag_id_pattern: str | None = None,
     tags: Annotated[list[str] | None, Query()] = None,
 ) -> schemas.DagCollection:
-    with transaction() as session:
+    with reading() as session:
         page = api_views.list_dags(
             session,
             limit=paging.limit,
@@ -34,7 +34,7 @@ def list_dags(
 
 @router.get("/dags/{dag_id}")
 def get_dag(dag_id: str) -> schemas.Dag:
-    with transaction() as session:
+    with reading() as session:
         return schemas.Dag.of(api_views.get_dag(session, dag_id))
 
 
@@ -46,20 +46,20 @@ def patch_dag(dag_id: str, body: schemas.DagPatch) -> schemas.Dag:
 
 @router.get("/dags/{dag_id}/tasks")
 def list_tasks(dag_id: str) -> schemas.TaskCollection:
-    with transaction() as session:
+    with reading() as session:
         found = api_summaries.tasks(session, dag_id)
     return schemas.TaskCollection(tasks=[schemas.Task.model_validate(t) for t in found], total_entries=len(found))
 
 
 @router.get("/dags/{dag_id}/graph")
 def get_graph(dag_id: str, dag_run_id: str | None = None) -> schemas.Graph:
-    with transaction() as session:
+    with reading() as session:
         return schemas.Graph.model_validate(api_summaries.graph(session, dag_id, dag_run_id))
 
 
 @router.get("/dags/{dag_id}/grid")
 def get_grid(dag_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 25) -> schemas.Grid:
-    with transaction() as session:
+    with reading() as session:
         found = api_summaries.grid(session, dag_id, limit=limit)
         runs = [schemas.DagRun.of(row) for row in found.runs]
     return schemas.Grid(dag_runs=runs, tasks=[schemas.GridTask.model_validate(task) for task in found.tasks])

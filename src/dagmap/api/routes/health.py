@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter
 
 from dagmap.api import schemas
-from dagmap.api.deps import PagingParams, transaction
+from dagmap.api.deps import PagingParams, reading
 from dagmap.services import api_summaries
 
 open_router = APIRouter(tags=["monitoring"])
@@ -30,7 +30,7 @@ def get_version() -> schemas.Version:
 
 @router.get("/importErrors")
 def get_import_errors(paging: PagingParams) -> schemas.ImportErrorCollection:
-    with transaction() as session:
+    with reading() as session:
         page = api_summaries.list_import_errors(session, limit=paging.limit, offset=paging.offset)
         items = [
             schemas.ImportErrorEntry(

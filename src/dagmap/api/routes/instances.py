@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from dagmap.api import schemas
-from dagmap.api.deps import MAX_OFFSET, MapIndex, MapIndexQuery, PagingParams, TryNumber, transaction
+from dagmap.api.deps import MAX_OFFSET, MapIndex, MapIndexQuery, PagingParams, TryNumber, reading, transaction
 from dagmap.services import api_actions, api_views
 
 router = APIRouter(tags=["task instances"])
@@ -31,7 +31,7 @@ def _detail(found: api_views.InstanceDetail) -> schemas.TaskInstanceDetail:
 def list_instances(
     dag_id: str, dag_run_id: str, paging: PagingParams, state: States = None, task_id: str | None = None
 ) -> schemas.TaskInstanceCollection:
-    with transaction() as session:
+    with reading() as session:
         page = api_views.list_instances(
             session, dag_id, dag_run_id, limit=paging.limit, offset=paging.offset, task_id=task_id, states=state or ()
         )
@@ -42,7 +42,7 @@ def list_instances(
 def list_mapped(
     dag_id: str, dag_run_id: str, task_id: str, paging: PagingParams, state: States = None
 ) -> schemas.TaskInstanceCollection:
-    with transaction() as session:
+    with reading() as session:
         page = api_views.list_mapped(
             session, dag_id, dag_run_id, task_id, limit=paging.limit, offset=paging.offset, states=state or ()
         )
@@ -58,14 +58,14 @@ def get_log(
     map_index: MapIndexQuery = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Byte offset to read from.")] = 0,
 ) -> schemas.LogChunk:
-    with transaction() as session:
+    with reading() as session:
         chunk = api_views.read_log(session, dag_id, dag_run_id, task_id, try_number, map_index=map_index, offset=offset)
     return schemas.LogChunk(content=chunk.content, next_offset=chunk.next_offset)
 
 
 @router.get(INSTANCES + "/{task_id}/xcomEntries")
 def list_xcom(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndexQuery = None) -> schemas.XComCollection:
-    with transaction() as session:
+    with reading() as session:
         found = api_views.xcom_entries(session, dag_id, dag_run_id, task_id, map_index)
     entries = [schemas.XComEntry(key=e.key, map_index=e.map_index, timestamp=e.timestamp, value=e.value) for e in found]
     return schemas.XComCollection(xcom_entries=entries, total_entries=len(entries))
@@ -73,13 +73,13 @@ def list_xcom(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndexQue
 
 @router.get(INSTANCES + "/{task_id}")
 def get_instance(dag_id: str, dag_run_id: str, task_id: str) -> schemas.TaskInstanceDetail:
-    with transaction() as session:
+    with reading() as session:
         return _detail(api_views.get_instance(session, dag_id, dag_run_id, task_id, -1))
 
 
 @router.get(INSTANCES + "/{task_id}/{map_index}")
 def get_mapped_instance(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndex) -> schemas.TaskInstanceDetail:
-    with transaction() as session:
+    with reading() as session:
         return _detail(api_views.get_instance(session, dag_id, dag_run_id, task_id, map_index))
 
 
@@ -93,7 +93,7 @@ def mark_instance(
 
 @router.get(INSTANCES + "/{task_id}/{map_index}/tries")
 def list_tries(dag_id: str, dag_run_id: str, task_id: str, map_index: MapIndex) -> schemas.TryCollection:
-    with transaction() as session:
+    with reading() as session:
         found = api_views.tries(session, dag_id, dag_run_id, task_id, map_index)
     items = [schemas.Try.model_validate(item, from_attributes=True) for item in found]
     return schemas.TryCollection(task_instances=items, total_entries=len(items))

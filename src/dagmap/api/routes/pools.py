@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from dagmap.api import schemas
-from dagmap.api.deps import PagingParams, transaction
+from dagmap.api.deps import PagingParams, reading, transaction
 from dagmap.errors import DagmapError
 from dagmap.services import api_actions, pools
 from dagmap.store.queries import Session
@@ -32,7 +32,7 @@ def _one(session: Session, name: str) -> schemas.Pool:
 
 @router.get("/pools")
 def list_pools(paging: PagingParams) -> schemas.PoolCollection:
-    with transaction() as session:
+    with reading() as session:
         found = pools.list_pools(session)
         usage = api_actions.pool_usage(session)
     page = found[paging.offset : paging.offset + paging.limit]
@@ -48,7 +48,7 @@ def create_pool(body: schemas.PoolBody) -> schemas.Pool:
 
 @router.get("/pools/{name}")
 def get_pool(name: str) -> schemas.Pool:
-    with transaction() as session:
+    with reading() as session:
         return _one(session, name)
 
 

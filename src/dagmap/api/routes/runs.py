@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from dagmap.api import schemas
-from dagmap.api.deps import PagingParams, transaction
+from dagmap.api.deps import PagingParams, reading, transaction
 from dagmap.services import api_actions, api_views
 
 router = APIRouter(tags=["dag runs"])
@@ -18,7 +18,7 @@ RUN = "/dags/{dag_id}/dagRuns/{dag_run_id}"
 def list_runs(
     dag_id: str, paging: PagingParams, state: Annotated[list[str] | None, Query()] = None
 ) -> schemas.DagRunCollection:
-    with transaction() as session:
+    with reading() as session:
         page = api_views.list_runs(session, dag_id, limit=paging.limit, offset=paging.offset, states=state or ())
         return schemas.DagRunCollection(
             dag_runs=[schemas.DagRun.of(row) for row in page.rows], total_entries=page.total
@@ -36,7 +36,7 @@ def trigger_run(dag_id: str, body: schemas.TriggerBody) -> schemas.DagRun:
 
 @router.get(RUN)
 def get_run(dag_id: str, dag_run_id: str) -> schemas.DagRun:
-    with transaction() as session:
+    with reading() as session:
         return schemas.DagRun.of(api_views.get_run(session, dag_id, dag_run_id))
 
 

@@ -186,7 +186,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh context (own sessionStorage) per test; a JavaScript error in the page fails the test."""
+    """A fresh context (own sessionStorage) per test; a JavaScript error or a CSP violation fails the test."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=10_000)
@@ -195,6 +195,10 @@ def page(browser: Any) -> Iterator[Any]:
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     try:
         yield tab
     finally:

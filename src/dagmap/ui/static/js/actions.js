@@ -7,13 +7,14 @@ import { plural } from "./format.js";
 const SHOWN = 200;
 
 function instanceList(instances) {
+  const oneRun = new Set(instances.map((ti) => ti.dag_run_id)).size <= 1;
   const items = instances.slice(0, SHOWN).map((ti) =>
     h(
       "li",
       { class: "mono" },
       ti.task_id,
       ti.map_index !== undefined && ti.map_index !== null && ti.map_index >= 0 ? `[${ti.map_index}]` : "",
-      ti.dag_run_id ? h("span", { class: "muted" }, `  ${ti.dag_run_id}`) : "",
+      !oneRun && ti.dag_run_id ? h("span", { class: "muted" }, `  ${ti.dag_run_id}`) : "",
     ),
   );
   if (instances.length > SHOWN) items.push(h("li", { class: "muted" }, `… and ${instances.length - SHOWN} more`));

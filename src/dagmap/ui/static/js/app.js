@@ -10,7 +10,12 @@ let current = null; // {key, instance}
 
 /** Parse the location into a route: {name, key, params}. */
 export function parseRoute(loc = window.location) {
-  const parts = loc.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = loc.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { name: "missing", key: "missing", params: {} }; // a malformed %-escape
+  }
   const search = new URLSearchParams(loc.search);
   const mapIndex = search.has("map_index") ? Number(search.get("map_index")) : null;
   if (parts.length === 0) return { name: "dags", key: "dags", params: {} };

@@ -200,7 +200,7 @@ def _hide_password(url: str) -> str:
 
 
 # The run, task and pool management commands attach themselves to the apps above.
-from dagmap.cli import inspect_cmd, pools_cmd, runs_cmd, tasks_cmd  # noqa: E402, F401
+from dagmap.cli import assets_cmd, inspect_cmd, pools_cmd, runs_cmd, tasks_cmd  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,93 @@
+"""Asset use-cases shared by the CLI (and later the API): the assets with their consumers, producers and latest
+event, and one asset's events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dagmap.errors import DagmapError
+from dagmap.store.queries import Session, assets
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    uri: str
+    name: str
+    group: str
+    scheduled_dags: list[str]
+    """DAGs scheduled on (a condition naming) the asset."""
+    producing_tasks: list[str]
+    """``dag_id.task_id`` of the tasks with the asset in their outlets."""
+    last_event_at: datetime | None
+    events: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uri": self.uri,
+            "name": self.name,
+            "group": self.group,
+            "scheduled_dags": self.scheduled_dags,
+            "producing_tasks": self.producing_tasks,
+            "last_event_at": self.last_event_at.isoformat() if self.last_event_at else None,
+            "events": self.events,
+        }
+
+
+@dataclass(frozen=True)
+class AssetEventView:
+    uri: str
+    timestamp: datetime
+    extra: dict[str, Any]
+    source_dag_id: str | None
+    source_task_id: str | None
+    source_run_id: str | None
+    source_map_index: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uri": self.uri,
+            "timestamp": self.timestamp.isoformat(),
+            "extra": self.extra,
+            "source_dag_id": self.source_dag_id,
+            "source_task_id": self.source_task_id,
+            "source_run_id": self.source_run_id,
+            "source_map_index": self.source_map_index,
+        }
+
+
+def list_assets(session: Session) -> list[AssetInfo]:
+    """Every known asset (defined by a stored DAG, or updated by a task), by URI."""
+    return [
+        AssetInfo(
+            s.uri,
+            s.name,
+            s.group,
+            s.scheduled_dag_ids,
+            [f"{dag_id}.{task_id}" for dag_id, task_id in s.producing_tasks],
+            s.last_event_at,
+            s.events,
+        )
+        for s in assets.summaries(session)
+    ]
+
+
+def asset_events(session: Session, uri: str, *, limit: int = 25) -> list[AssetEventView]:
+    """The latest ``limit`` events of the asset, newest first; an unknown URI is an error."""
+    if limit < 1:
+        raise DagmapError(f"--limit must be at least 1, not {limit}", argument="limit")
+    if not assets.asset_exists(session, uri):
+        raise DagmapError(f"no asset with URI {uri!r} (see `dagmap assets list`)", argument="uri")
+    return [
+        AssetEventView(
+            e.uri,
+            e.timestamp,
+            dict(e.extra or {}),
+            e.source_dag_id,
+            e.source_task_id,
+            e.source_run_id,
+            e.source_map_index,
+        )
+        for e in assets.events_of(session, uri, limit=limit)
+    ]

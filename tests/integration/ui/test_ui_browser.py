@@ -54,6 +54,8 @@ def test_dag_list_shows_the_dags_and_the_import_error(site: Site, page: Page) ->
     expect(errors).to_contain_text("1 import error")
     expect(errors).to_contain_text("broken_for_ui.py")
     expect(errors.locator(".stack-trace")).to_contain_text("no_such_module_for_the_ui_test")
+    page.get_by_label("Filter DAG ids").fill("fan")
+    expect(page.locator("tr[data-dag-id]")).to_have_count(1)
     page.get_by_role("link", name="ui_fanout", exact=True).click()
     expect(page).to_have_url(site.base + "/dags/ui_fanout")
 
@@ -83,7 +85,12 @@ def test_grid_shows_mapped_counts_and_pages_through_every_mapped_instance(site: 
     expect(page.locator("a.cell[data-task-id='total']")).to_have_class(re.compile(r"\bstate-success\b"))
     group = page.locator("tr.grid-group[data-group-id='report']")
     expect(group).to_contain_text("report")
-    expect(page.locator("tr.grid-row[data-task-id='report.summarize'] th")).to_have_text("summarize")
+    summarize = page.locator("tr.grid-row[data-task-id='report.summarize']")
+    expect(summarize.locator("th")).to_have_text("summarize")
+    group.get_by_role("button", name="report").click()  # folds the group
+    expect(summarize).to_have_count(0)
+    group.get_by_role("button", name="report").click()
+    expect(summarize).to_be_visible()
     cell.click()
     expect(page).to_have_url(f"{site.base}/dags/ui_fanout/runs/{RUN_PATH}/tasks/square")
     panel = page.locator("[data-panel=mapped]")

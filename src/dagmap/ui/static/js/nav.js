@@ -48,6 +48,11 @@ export function setCrumbs(items) {
   document.title = ["dagmap", ...items.map((i) => i.label)].join(" · ");
 }
 
+/** The "auto-refresh" badge in the top bar. */
+export function showRefreshing(active) {
+  document.getElementById("refresh-indicator").hidden = !active;
+}
+
 /** Calls fn every `interval` ms while fn resolves to true; stop() ends it. */
 export class Poller {
   constructor(fn, interval = 2500) {

@@ -2,7 +2,7 @@
 import { api, path, query } from "../api.js";
 import { h, mount, toast } from "../dom.js";
 import { fmtDate, plural } from "../format.js";
-import { Poller, link, navigate, setCrumbs, urls } from "../nav.js";
+import { Poller, link, navigate, setCrumbs, showRefreshing, urls } from "../nav.js";
 import { isRunActive, stateName } from "../states.js";
 
 const PAGE = 50;
@@ -63,6 +63,7 @@ export class DagListView {
   destroy() {
     this.poller.stop();
     this.destroyed = true;
+    showRefreshing(false);
   }
 
   async refresh() {
@@ -91,6 +92,7 @@ export class DagListView {
     this.renderTable(dags, runs);
     const active = runs.some((r) => r.dag_runs.some((run) => isRunActive(run.state)));
     this.poller.schedule(active);
+    showRefreshing(active);
     return active;
   }
 

@@ -2,7 +2,7 @@
 // as a stack of cards with its number of instances and a bar of their states.
 import { api, path, query } from "../api.js";
 import { h, mount, s } from "../dom.js";
-import { Poller, navigate, urls } from "../nav.js";
+import { Poller, navigate, showRefreshing, urls } from "../nav.js";
 import { Panel } from "../panels.js";
 import { STATE_COLORS, STATE_ORDER, describeCounts, isActive, isRunActive, normalizeCounts, stateName } from "../states.js";
 import { dagHeader } from "./common.js";
@@ -31,6 +31,7 @@ export class GraphView {
     this.destroyed = true;
     this.poller.stop();
     this.panel.hide();
+    showRefreshing(false);
   }
 
   async update(params) {
@@ -109,7 +110,7 @@ export class GraphView {
     }
     const active = runActive || graph.nodes.some((n) => isActive(n.state));
     this.poller.schedule(active);
-    document.getElementById("refresh-indicator").hidden = !active;
+    showRefreshing(active);
     return active;
   }
 

@@ -3,7 +3,7 @@
 import { api, path, query } from "../api.js";
 import { h, mount } from "../dom.js";
 import { fmtDate } from "../format.js";
-import { Poller, urls } from "../nav.js";
+import { Poller, showRefreshing, urls } from "../nav.js";
 import { Panel } from "../panels.js";
 import { STATE_COLORS, describeCounts, isActive, isRunActive, normalizeCounts, stateBar, stateName } from "../states.js";
 import { dagHeader } from "./common.js";
@@ -75,6 +75,7 @@ export class GridView {
     this.destroyed = true;
     this.poller.stop();
     this.panel.hide();
+    showRefreshing(false);
   }
 
   async update(params) {
@@ -114,7 +115,7 @@ export class GridView {
       grid.dag_runs.some((r) => isRunActive(r.state)) ||
       grid.tasks.some((t) => Object.values(t.instances || {}).some((i) => isActive(i.state)));
     this.poller.schedule(active);
-    document.getElementById("refresh-indicator").hidden = !active;
+    showRefreshing(active);
     return active;
   }
 

@@ -114,6 +114,13 @@ def test_grid_shows_mapped_counts_and_pages_through_every_mapped_instance(site: 
     expect(pager).to_have_text("1-1 of 1 · page 1 of 1")
     expect(panel.locator("tbody tr")).to_have_count(1)
     assert mapped_rows(page) == [137]
+    panel.get_by_role("button", name="Clear square[137]").click()  # a row's own clear: a dry run first
+    dialog = page.locator("dialog.modal")
+    expect(dialog.locator(".clear-list li")).to_have_text(
+        ["report.publish", "report.summarize", "square[137]", "total"]
+    )
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page).to_have_url(f"{site.base}/dags/ui_fanout/runs/{RUN_PATH}/tasks/square")
     panel.get_by_label("Filter by state").select_option("")
     panel.get_by_label("Go to map index").fill("222")
     panel.get_by_role("button", name="Go").click()

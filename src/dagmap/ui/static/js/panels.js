@@ -277,7 +277,7 @@ class MappedPanel {
             h(
               "tr",
               null,
-              ["Map index", "Name", "State", "Try", "Duration", "Started"].map((c) => h("th", null, c)),
+              ["Map index", "Name", "State", "Try", "Duration", "Started", ""].map((c) => h("th", null, c)),
             ),
           ),
           h(
@@ -291,7 +291,7 @@ class MappedPanel {
                   class: ["clickable", row.map_index === this.highlight ? "highlight" : ""],
                   dataset: { mapIndex: String(row.map_index) },
                   onclick: (event) => {
-                    if (!event.target.closest("a")) navigate(href);
+                    if (!event.target.closest("a, button")) navigate(href);
                   },
                 },
                 h("td", { class: "mono" }, link(href, String(row.map_index))),
@@ -300,6 +300,24 @@ class MappedPanel {
                 h("td", null, `${row.try_number}${row.max_tries ? ` / ${row.max_tries + 1}` : ""}`),
                 h("td", null, fmtDuration(row.duration)),
                 h("td", { class: "small" }, fmtDate(row.start_date)),
+                h(
+                  "td",
+                  null,
+                  h(
+                    "button",
+                    {
+                      class: "btn btn-small",
+                      title: "Clear this instance and its downstream (shows what first)",
+                      "aria-label": `Clear ${taskId}[${row.map_index}]`,
+                      onclick: async (event) => {
+                        event.stopPropagation();
+                        const { dagId } = this.spec;
+                        if (await clearInstance(dagId, runId, taskId, row.map_index)) this.ctx.onChange();
+                      },
+                    },
+                    "Clear",
+                  ),
+                ),
               );
             }),
           ),

@@ -2,10 +2,10 @@
 // mapped task's cell shows its number of instances and a stacked bar of their states.
 import { api, path, query } from "../api.js";
 import { h, mount } from "../dom.js";
-import { fmtDate } from "../format.js";
+import { fmtDate, fmtDuration } from "../format.js";
 import { Poller, showRefreshing, urls } from "../nav.js";
 import { Panel } from "../panels.js";
-import { STATE_COLORS, describeCounts, isActive, isRunActive, normalizeCounts, stateBar, stateName } from "../states.js";
+import { STATE_COLORS, STATE_ORDER, describeCounts, isActive, isRunActive, normalizeCounts, stateBar, stateName } from "../states.js";
 import { dagHeader } from "./common.js";
 
 const RUNS = 25;
@@ -51,6 +51,14 @@ export function gridRows(tasks, groups) {
   };
   walk(root, 0);
   return rows;
+}
+
+function legend() {
+  return h(
+    "div",
+    { class: "legend", "aria-label": "State colours" },
+    STATE_ORDER.map((state) => h("span", { class: "legend-item" }, h("span", { class: ["legend-swatch", `state-${state}`] }), state)),
+  );
 }
 
 export class GridView {
@@ -156,6 +164,10 @@ export class GridView {
       for (const c of this.collapsed) if (gid === c || gid.startsWith(`${c}.`)) return true;
       return false;
     };
+    // Run bars are as tall as the run took, relative to the longest shown (as in Airflow's grid).
+    const seconds = (run) =>
+      run.start_date ? ((run.end_date ? Date.parse(run.end_date) : Date.now()) - Date.parse(run.start_date)) / 1000 : 0;
+    const longest = Math.max(0, ...runs.map(seconds));
     const header = h(
       "tr",
       null,
@@ -170,7 +182,8 @@ export class GridView {
               href: urls.run(this.dagId, run.dag_run_id),
               "data-link": true,
               class: ["run-bar", `state-${stateName(run.state)}`],
-              title: `${run.dag_run_id}\n${stateName(run.state)}\n${fmtDate(run.logical_date)}`,
+              style: { height: `${Math.round(10 + 30 * (longest ? seconds(run) / longest : 1))}px` },
+              title: `${run.dag_run_id}\n${stateName(run.state)}\n${fmtDate(run.logical_date)}\n${fmtDuration(seconds(run))}`,
               "aria-label": `run ${run.dag_run_id}`,
               dataset: { runId: run.dag_run_id },
             },
@@ -182,7 +195,11 @@ export class GridView {
     const body = rows
       .filter((row) => !hidden(row))
       .map((row) => (row.kind === "group" ? this.groupRow(row, runs) : this.taskRow(row, runs)));
-    mount(this.gridBox, h("table", { class: "grid" }, h("thead", null, header), h("tbody", null, body)));
+    mount(
+      this.gridBox,
+      h("table", { class: "grid" }, h("thead", null, header), h("tbody", null, body)),
+      legend(),
+    );
     this.renderSelection();
   }
 

@@ -40,7 +40,10 @@ export async function confirmClear(endpoint, body, describe) {
   }
   const answer = await modal(
     `Clear ${describe}`,
-    [h("p", null, `${plural(instances.length, "task instance")} will be cleared and run again:`), instanceList(instances)],
+    [
+      h("p", null, `${plural(instances.length, "task instance")} will be cleared and run again:`),
+      instanceList(instances),
+    ],
     [
       { label: "Cancel", value: "cancel" },
       { label: "Confirm clear", value: "confirm", class: "btn btn-primary" },

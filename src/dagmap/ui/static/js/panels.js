@@ -120,7 +120,10 @@ class RunPanel {
         { class: "fields" },
         field("Run type", run.run_type),
         field("Logical date", fmtDate(run.logical_date)),
-        field("Data interval", run.data_interval_start ? `${fmtDate(run.data_interval_start)} – ${fmtDate(run.data_interval_end)}` : ""),
+        field(
+          "Data interval",
+          run.data_interval_start ? `${fmtDate(run.data_interval_start)} – ${fmtDate(run.data_interval_end)}` : "",
+        ),
         field("Queued at", fmtDate(run.queued_at)),
         field("Started", fmtDate(run.start_date)),
         field("Ended", fmtDate(run.end_date)),
@@ -334,7 +337,12 @@ class MappedPanel {
     };
     mount(
       this.pager,
-      h("span", { class: "pager-info" }, total ? `${this.offset + 1}-${end} of ${total}` : "0", ` · page ${pageNo} of ${pages}`),
+      h(
+        "span",
+        { class: "pager-info" },
+        total ? `${this.offset + 1}-${end} of ${total}` : "0",
+        ` · page ${pageNo} of ${pages}`,
+      ),
       h("button", { class: "btn", disabled: this.offset === 0, onclick: go(0), "aria-label": "First page" }, "«"),
       h(
         "button",
@@ -442,13 +450,18 @@ class InstancePanel {
           "Clear",
         ),
         h("label", { class: "small" }, downstream, " downstream"),
-        h("button", { class: "btn", onclick: act(() => markInstance(dagId, runId, taskId, this.mapIndex, "success")) }, "Mark success"),
-        h("button", { class: "btn", onclick: act(() => markInstance(dagId, runId, taskId, this.mapIndex, "failed")) }, "Mark failed"),
+        ["success", "failed"].map((state) =>
+          h(
+            "button",
+            { class: "btn", onclick: act(() => markInstance(dagId, runId, taskId, this.mapIndex, state)) },
+            `Mark ${state}`,
+          ),
+        ),
       ),
       h(
         "dl",
         { class: "fields" },
-        field("Try", `${t.try_number}${t.max_tries !== undefined && t.max_tries !== null ? ` of ${t.max_tries + 1}` : ""}`),
+        field("Try", `${t.try_number}${t.max_tries === undefined || t.max_tries === null ? "" : ` of ${t.max_tries + 1}`}`),
         field("Started", fmtDate(t.start_date)),
         field("Ended", fmtDate(t.end_date)),
         field("Duration", fmtDuration(t.duration)),
@@ -504,7 +517,15 @@ class InstancePanel {
       h(
         "table",
         { class: "table" },
-        h("thead", null, h("tr", null, ["Try", "State", "Started", "Ended", "Duration", "Host"].map((c) => h("th", null, c)))),
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            ["Try", "State", "Started", "Ended", "Duration", "Host"].map((c) => h("th", null, c)),
+          ),
+        ),
         h(
           "tbody",
           null,
@@ -605,7 +626,10 @@ class InstancePanel {
       h(
         "dl",
         { class: "xcom" },
-        entries.map((e) => [h("dt", { class: "mono" }, e.key), h("dd", null, h("pre", { class: "code" }, json(e.value)))]),
+        entries.map((e) => [
+          h("dt", { class: "mono" }, e.key),
+          h("dd", null, h("pre", { class: "code" }, json(e.value))),
+        ]),
       ),
     );
   }
@@ -621,7 +645,10 @@ class InstancePanel {
       h(
         "dl",
         { class: "rendered" },
-        Object.entries(fields).map(([k, v]) => [h("dt", { class: "mono" }, k), h("dd", null, h("pre", { class: "code" }, json(v)))]),
+        Object.entries(fields).map(([k, v]) => [
+          h("dt", { class: "mono" }, k),
+          h("dd", null, h("pre", { class: "code" }, json(v))),
+        ]),
       ),
     );
   }

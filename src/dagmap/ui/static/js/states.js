@@ -36,7 +36,15 @@ export const STATE_ORDER = [
 
 export const TI_STATES = STATE_ORDER.filter((s) => s !== "none");
 
-const ACTIVE = new Set(["running", "queued", "scheduled", "up_for_retry", "up_for_reschedule", "restarting", "deferred"]);
+const ACTIVE = new Set([
+  "running",
+  "queued",
+  "scheduled",
+  "up_for_retry",
+  "up_for_reschedule",
+  "restarting",
+  "deferred",
+]);
 
 export function stateName(state) {
   return state || "none";

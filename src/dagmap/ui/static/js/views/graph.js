@@ -4,7 +4,15 @@ import { api, path, query } from "../api.js";
 import { h, mount, s } from "../dom.js";
 import { Poller, navigate, showRefreshing, urls } from "../nav.js";
 import { Panel } from "../panels.js";
-import { STATE_COLORS, STATE_ORDER, describeCounts, isActive, isRunActive, normalizeCounts, stateName } from "../states.js";
+import {
+  STATE_COLORS,
+  STATE_ORDER,
+  describeCounts,
+  isActive,
+  isRunActive,
+  normalizeCounts,
+  stateName,
+} from "../states.js";
 import { dagHeader } from "./common.js";
 import { layoutDag } from "../layout.js";
 
@@ -76,7 +84,11 @@ export class GraphView {
         onchange: () => navigate(urls.graph(this.dagId, { runId: select.value })),
       },
       this.runs.map((r) =>
-        h("option", { value: r.dag_run_id, selected: r.dag_run_id === this.runId }, `${r.dag_run_id} (${stateName(r.state)})`),
+        h(
+          "option",
+          { value: r.dag_run_id, selected: r.dag_run_id === this.runId },
+          `${r.dag_run_id} (${stateName(r.state)})`,
+        ),
       ),
     );
     mount(this.controls, h("label", null, "Run ", select));
@@ -127,7 +139,8 @@ export class GraphView {
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       this.panel.show({ kind: "mapped", dagId: this.dagId, runId: this.runId, taskId, counts, total });
     } else {
-      this.panel.show({ kind: "instance", dagId: this.dagId, runId: this.runId, taskId, mapIndex: mapIndex ?? -1, mapped });
+      const spec = { kind: "instance", dagId: this.dagId, runId: this.runId, taskId, mapIndex: mapIndex ?? -1, mapped };
+      this.panel.show(spec);
     }
   }
 
@@ -147,7 +160,11 @@ export class GraphView {
         "g",
         { class: ["group-box", group?.is_mapped ? "group-mapped" : ""].join(" "), "data-group-id": b.id },
         s("rect", { x: b.x, y: b.y, width: b.width, height: b.height, rx: 8 }),
-        s("text", { x: b.x + 8, y: b.y + 15, class: "group-label" }, `${group?.label ?? b.id}${group?.is_mapped ? " [ ]" : ""}`),
+        s(
+          "text",
+          { x: b.x + 8, y: b.y + 15, class: "group-label" },
+          `${group?.label ?? b.id}${group?.is_mapped ? " [ ]" : ""}`,
+        ),
       );
     });
     const arrows = edges
@@ -188,7 +205,15 @@ export class GraphView {
         null,
         s(
           "marker",
-          { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+          {
+            id: "arrow",
+            viewBox: "0 0 10 10",
+            refX: 9,
+            refY: 5,
+            markerWidth: 7,
+            markerHeight: 7,
+            orient: "auto-start-reverse",
+          },
           s("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" }),
         ),
       ),
@@ -211,7 +236,8 @@ export class GraphView {
       parts.push(s("rect", { class: "card card-back", x: 4, y: -4, width: W, height: H, rx: 6 }));
     }
     parts.push(s("rect", { class: "card", x: 0, y: 0, width: W, height: H, rx: 6 }));
-    parts.push(s("rect", { class: "card-state", x: 0, y: 0, width: 6, height: H, rx: 2, fill: STATE_COLORS[state] || "#fff" }));
+    const stripe = STATE_COLORS[state] || "#fff";
+    parts.push(s("rect", { class: "card-state", x: 0, y: 0, width: 6, height: H, rx: 2, fill: stripe }));
     parts.push(s("text", { class: "node-label", x: 14, y: 20 }, truncate(shown, 24)));
     parts.push(
       s(
@@ -221,24 +247,29 @@ export class GraphView {
       ),
     );
     if (n.is_mapped) {
-      parts.push(s("text", { class: "node-count", x: W - 8, y: 20, "text-anchor": "end" }, total || this.runId ? `[${total}]` : "[ ]"));
+      const count = this.runId ? `[${total}]` : "[ ]"; // without a run, the number is not known
+      parts.push(s("text", { class: "node-count", x: W - 8, y: 20, "text-anchor": "end" }, count));
       let x = 6;
       const width = W - 12;
       for (const st of STATE_ORDER) {
         const c = counts[st];
         if (!c || !total) continue;
         const w = (c / total) * width;
-        parts.push(s("rect", { class: "count-bar", x, y: H - 11, width: Math.max(w, 1), height: 6, fill: STATE_COLORS[st] }));
+        const bar = { class: "count-bar", x, y: H - 11, width: Math.max(w, 1), height: 6, fill: STATE_COLORS[st] };
+        parts.push(s("rect", bar));
         x += w;
       }
     } else {
       parts.push(s("text", { class: "node-state", x: W - 8, y: 37, "text-anchor": "end" }, this.runId ? state : ""));
     }
-    const title = `${n.id}\n${n.operator || ""}\n${n.is_mapped ? `${total} instances: ${describeCounts(counts)}` : state}`;
+    const summary = n.is_mapped ? `${total} instances: ${describeCounts(counts)}` : state;
+    const title = `${n.id}\n${n.operator || ""}\n${summary}`;
     return s(
       "g",
       {
-        class: ["node", n.is_mapped ? "node-mapped" : "", selected ? "selected" : "", this.runId ? "clickable" : ""].join(" "),
+        class: ["node", n.is_mapped ? "node-mapped" : "", selected ? "selected" : "", this.runId ? "clickable" : ""]
+          .filter(Boolean)
+          .join(" "),
         transform: `translate(${p.x},${p.y})`,
         "data-task-id": n.id,
         tabindex: this.runId ? 0 : undefined,
@@ -246,7 +277,8 @@ export class GraphView {
         "aria-label": `${n.id}${n.is_mapped ? ` [${total}]` : ""} ${state}`,
         onclick: () => this.runId && navigate(urls.graph(this.dagId, { runId: this.runId, taskId: n.id })),
         onkeydown: (event) => {
-          if (event.key === "Enter" && this.runId) navigate(urls.graph(this.dagId, { runId: this.runId, taskId: n.id }));
+          if (event.key !== "Enter" || !this.runId) return;
+          navigate(urls.graph(this.dagId, { runId: this.runId, taskId: n.id }));
         },
       },
       s("title", null, title),

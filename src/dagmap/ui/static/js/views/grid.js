@@ -5,7 +5,16 @@ import { h, mount } from "../dom.js";
 import { fmtDate, fmtDuration } from "../format.js";
 import { Poller, showRefreshing, urls } from "../nav.js";
 import { Panel } from "../panels.js";
-import { STATE_COLORS, STATE_ORDER, describeCounts, isActive, isRunActive, normalizeCounts, stateBar, stateName } from "../states.js";
+import {
+  STATE_COLORS,
+  STATE_ORDER,
+  describeCounts,
+  isActive,
+  isRunActive,
+  normalizeCounts,
+  stateBar,
+  stateName,
+} from "../states.js";
 import { dagHeader } from "./common.js";
 
 const RUNS = 25;
@@ -29,7 +38,8 @@ export function gridRows(tasks, groups) {
     let node = root;
     for (const gid of chain(task.group_id)) {
       if (!node.groups.has(gid)) {
-        const group = { kind: "group", id: gid, label: byId.get(gid)?.label ?? gid.split(".").pop(), children: [], groups: new Map() };
+        const label = byId.get(gid)?.label ?? gid.split(".").pop();
+        const group = { kind: "group", id: gid, label, children: [], groups: new Map() };
         node.groups.set(gid, group);
         node.children.push(group);
       }
@@ -53,11 +63,17 @@ export function gridRows(tasks, groups) {
   return rows;
 }
 
+function parentGroup(groupId) {
+  return groupId.includes(".") ? groupId.slice(0, groupId.lastIndexOf(".")) : null;
+}
+
 function legend() {
   return h(
     "div",
     { class: "legend", "aria-label": "State colours" },
-    STATE_ORDER.map((state) => h("span", { class: "legend-item" }, h("span", { class: ["legend-swatch", `state-${state}`] }), state)),
+    STATE_ORDER.map((state) =>
+      h("span", { class: "legend-item" }, h("span", { class: ["legend-swatch", `state-${state}`] }), state),
+    ),
   );
 }
 
@@ -159,7 +175,7 @@ export class GridView {
     }
     const rows = gridRows(tasks, this.groups);
     const hidden = (row) => {
-      const gid = row.kind === "task" ? row.task.group_id : row.id.includes(".") ? row.id.slice(0, row.id.lastIndexOf(".")) : null;
+      const gid = row.kind === "task" ? row.task.group_id : parentGroup(row.id);
       if (!gid) return false;
       for (const c of this.collapsed) if (gid === c || gid.startsWith(`${c}.`)) return true;
       return false;
@@ -183,7 +199,9 @@ export class GridView {
               "data-link": true,
               class: ["run-bar", `state-${stateName(run.state)}`],
               style: { height: `${Math.round(10 + 30 * (longest ? seconds(run) / longest : 1))}px` },
-              title: `${run.dag_run_id}\n${stateName(run.state)}\n${fmtDate(run.logical_date)}\n${fmtDuration(seconds(run))}`,
+              title: [run.dag_run_id, stateName(run.state), fmtDate(run.logical_date), fmtDuration(seconds(run))].join(
+                "\n",
+              ),
               "aria-label": `run ${run.dag_run_id}`,
               dataset: { runId: run.dag_run_id },
             },
@@ -240,7 +258,8 @@ export class GridView {
 
   taskRow(row, runs) {
     const task = row.task;
-    const name = task.group_id && task.task_id.startsWith(`${task.group_id}.`) ? task.task_id.slice(task.group_id.length + 1) : task.task_id;
+    const prefix = task.group_id ? `${task.group_id}.` : null;
+    const name = prefix && task.task_id.startsWith(prefix) ? task.task_id.slice(prefix.length) : task.task_id;
     return h(
       "tr",
       { class: "grid-row", dataset: { taskId: task.task_id } },

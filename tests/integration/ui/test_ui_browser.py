@@ -137,6 +137,9 @@ def test_instance_panel_shows_the_log_xcom_and_rendered_fields(site: Site, page:
     expect(panel.locator("h2")).to_contain_text("n=7")
     expect(panel.locator(".panel-state")).to_have_text("success")
     expect(panel.get_by_label("Log")).to_contain_text("squaring 7")
+    expect(panel.get_by_label("Log")).to_contain_text('<img src=x onerror="window.xss = 1">')  # text, not markup
+    assert panel.locator("pre.log img, pre.log script").count() == 0
+    assert page.evaluate("window.xss") is None
     panel.get_by_role("tab", name="XCom").click()
     expect(panel.locator("dl.xcom dt")).to_have_text("return_value")
     expect(panel.locator("dl.xcom dd")).to_have_text("49")

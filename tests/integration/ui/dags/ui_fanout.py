@@ -21,6 +21,8 @@ with DAG("ui_fanout", start_date=datetime(2024, 1, 1), schedule=None, tags=["ui"
     @task(map_index_template="n={{ n }}")
     def square(n: int) -> int:
         print(f"squaring {n}")
+        if n == 7:  # the UI must show this as text
+            print('<img src=x onerror="window.xss = 1"><script>window.xss = 2</script>')
         if n == 137:
             raise ValueError("137 is not welcome here")
         return n * n

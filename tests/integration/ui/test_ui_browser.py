@@ -167,6 +167,10 @@ def test_instance_panel_shows_the_log_xcom_and_rendered_fields(site: Site, page:
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
     assert site.states("ui_fanout") == before
+    failed = run_panel.locator(".failed-list")
+    expect(failed.locator("h3")).to_have_text("Failed task instances (1)")
+    failed.get_by_role("link", name="square[137]").click()
+    expect(page).to_have_url(f"{site.base}/dags/ui_fanout/runs/{RUN_PATH}/tasks/square?map_index=137")
 
     # An unmapped task opens its single instance.
     page.locator("a.cell[data-task-id='total']").click()

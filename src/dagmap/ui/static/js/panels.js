@@ -8,6 +8,7 @@ import { Poller, link, navigate } from "./nav.js";
 import { TI_STATES, describeCounts, isActive, isRunActive, normalizeCounts, stateBadge, stateBar } from "./states.js";
 
 export const MAPPED_PAGE = 100;
+const FAILED_SHOWN = 50;
 
 function ti(dagId, runId) {
   return path`/dags/${dagId}/dagRuns/${runId}/taskInstances`;
@@ -81,8 +82,12 @@ class RunPanel {
   async refresh() {
     const { dagId, runId } = this.spec;
     let run;
+    let failed;
     try {
-      run = await api(path`/dags/${dagId}/dagRuns/${runId}`);
+      [run, failed] = await Promise.all([
+        api(path`/dags/${dagId}/dagRuns/${runId}`),
+        api(`${ti(dagId, runId)}${query({ state: "failed", limit: FAILED_SHOWN })}`),
+      ]);
     } catch (error) {
       mount(this.el, h("h2", null, runId), h("p", { class: "error" }, error.message));
       return false;
@@ -129,12 +134,40 @@ class RunPanel {
         field("Ended", fmtDate(run.end_date)),
         field("Note", run.note),
       ),
+      this.failedList(failed),
       h("h3", null, "Conf"),
       h("pre", { class: "code conf" }, json(run.conf ?? {})),
     );
     const active = isRunActive(run.state);
     this.poller.schedule(active);
     return active;
+  }
+
+  failedList(failed) {
+    const items = failed.task_instances || [];
+    if (!items.length) return null;
+    const { runId } = this.spec;
+    const more = (failed.total_entries ?? items.length) - items.length;
+    return h(
+      "section",
+      { class: "failed-list" },
+      h("h3", null, `Failed task instances (${failed.total_entries ?? items.length})`),
+      h(
+        "ul",
+        null,
+        items.map((item) => {
+          const mapIndex = item.map_index >= 0 ? item.map_index : null;
+          const text = label(item.task_id, item.map_index);
+          return h(
+            "li",
+            { class: "mono" },
+            link(this.ctx.urlFor({ runId, taskId: item.task_id, mapIndex }), text),
+            item.rendered_map_index ? h("span", { class: "muted" }, ` ${item.rendered_map_index}`) : null,
+          );
+        }),
+        more > 0 ? h("li", { class: "muted" }, `… and ${more} more (filter a mapped task's panel by state)`) : null,
+      ),
+    );
   }
 }
 

@@ -3,7 +3,7 @@
 import { clearInstance, clearRun, deleteRun, markInstance, markRun } from "./actions.js";
 import { api, path, query } from "./api.js";
 import { h, mount } from "./dom.js";
-import { fmtDate, fmtDuration, json, plural } from "./format.js";
+import { fmtDate, fmtDuration, json } from "./format.js";
 import { Poller, link, navigate } from "./nav.js";
 import { TI_STATES, describeCounts, isActive, isRunActive, normalizeCounts, stateBadge, stateBar } from "./states.js";
 
@@ -263,6 +263,7 @@ class MappedPanel {
 
   async refresh() {
     const { dagId, runId, taskId } = this.spec;
+    const asked = (this.asked = (this.asked || 0) + 1); // pages clicked quickly: only the last answer is drawn
     let page;
     try {
       page = await api(
@@ -273,6 +274,7 @@ class MappedPanel {
       mount(this.tableBox, h("p", { class: "error" }, error.message));
       return false;
     }
+    if (asked !== this.asked) return this.poller.running;
     let rows = page.task_instances || [];
     let total = page.total_entries ?? rows.length;
     if (!total && !this.state) {

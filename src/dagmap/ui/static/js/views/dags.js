@@ -67,6 +67,7 @@ export class DagListView {
   }
 
   async refresh() {
+    const asked = (this.asked = (this.asked || 0) + 1); // typing in the filter: only the last answer is drawn
     let dags;
     let errors;
     try {
@@ -82,6 +83,7 @@ export class DagListView {
       return true;
     }
     if (this.destroyed) return false;
+    if (asked !== this.asked) return this.poller.running;
     this.renderErrors(errors);
     const runs = await Promise.all(
       dags.dags.map((dag) =>
@@ -89,6 +91,7 @@ export class DagListView {
       ),
     );
     if (this.destroyed) return false;
+    if (asked !== this.asked) return this.poller.running;
     this.renderTable(dags, runs);
     const active = runs.some((r) => r.dag_runs.some((run) => isRunActive(run.state)));
     this.poller.schedule(active);

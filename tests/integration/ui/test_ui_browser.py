@@ -152,6 +152,12 @@ def test_instance_panel_shows_the_log_xcom_and_rendered_fields(site: Site, page:
     page.goto(f"{site.base}/dags/ui_fanout/runs/{RUN_PATH}/tasks/square?map_index=137")
     expect(panel.locator(".panel-state")).to_have_text("failed")
     expect(panel.get_by_label("Log")).to_contain_text("137 is not welcome here")
+    panel.get_by_label("Clear downstream too").uncheck()
+    panel.get_by_role("button", name="Clear", exact=True).click()
+    dialog = page.locator("dialog.modal")
+    expect(dialog.locator(".clear-list li")).to_have_text(["square[137]"])  # without its downstream
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
     panel.get_by_role("link", name="← all instances of square").click()
     expect(page.locator("[data-panel=mapped] tbody tr")).to_have_count(100)
 

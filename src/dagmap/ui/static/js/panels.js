@@ -452,7 +452,14 @@ class InstancePanel {
     const act = (fn) => async () => {
       if (await fn()) this.ctx.onChange();
     };
-    const downstream = h("input", { type: "checkbox", checked: true, "aria-label": "Clear downstream too" });
+    const downstream = h("input", {
+      type: "checkbox",
+      checked: this.includeDownstream !== false, // kept across the refreshes of a running instance
+      "aria-label": "Clear downstream too",
+      onchange: () => {
+        this.includeDownstream = downstream.checked;
+      },
+    });
     mount(
       this.head,
       this.spec.mapped

@@ -73,8 +73,18 @@ export class GraphView {
   }
 
   renderControls() {
+    const fit = h(
+      "label",
+      { class: "small" },
+      h("input", {
+        type: "checkbox",
+        checked: this.canvas.classList.contains("fit"),
+        onchange: (event) => this.canvas.classList.toggle("fit", event.target.checked),
+      }),
+      " fit to width",
+    );
     if (!this.runs.length) {
-      mount(this.controls, h("span", { class: "muted" }, "No runs yet: the graph shows the DAG's structure."));
+      mount(this.controls, h("span", { class: "muted" }, "No runs yet: the graph shows the DAG's structure."), fit);
       return;
     }
     const select = h(
@@ -91,7 +101,7 @@ export class GraphView {
         ),
       ),
     );
-    mount(this.controls, h("label", null, "Run ", select));
+    mount(this.controls, h("label", null, "Run ", select), fit);
   }
 
   async refresh() {

@@ -1,7 +1,8 @@
 """Fan-out benchmark: ``dags test`` of a DAG that maps a no-op task over N items, then reduces.
 
 Prints seconds and peak memory per N. Each N runs in a fresh process on a fresh SQLite database (or the
-database in DAGMAP__DATABASE__SQL_ALCHEMY_CONN). Usage: ``python bench/fanout.py [N ...]``.
+database in DAGMAP__DATABASE__SQL_ALCHEMY_CONN). Usage: ``python bench/fanout.py [--outlet] [N ...]``; with
+``--outlet`` the mapped task has an asset in its outlets (one asset event per instance, a DAG scheduled on it).
 """
 
 from __future__ import annotations
@@ -22,9 +23,16 @@ DAG_FILE = textwrap.dedent(
     import os
     from datetime import datetime
 
-    from dagmap import dag, task
+    from dagmap import DAG, Asset, dag, task
 
     N = int(os.environ["FANOUT_N"])
+    OUTLETS = [Asset("bench://fanout")] if os.environ.get("FANOUT_OUTLET") else []
+
+    with DAG("fanout_consumer", schedule=OUTLETS or None, start_date=datetime(2024, 1, 1)):
+        @task
+        def consume():
+            pass
+        consume()
 
 
     @dag(dag_id="fanout", start_date=datetime(2024, 1, 1), schedule=None)
@@ -33,7 +41,7 @@ DAG_FILE = textwrap.dedent(
         def items():
             return list(range(N))
 
-        @task
+        @task(outlets=OUTLETS)
         def noop(x):
             return x
 
@@ -62,6 +70,15 @@ def run_one(n: int) -> dict[str, float | int | str]:
     reset_settings()
     started = time.perf_counter()
     cpu_started = time.process_time()
+    if os.environ.get("FANOUT_OUTLET"):  # the consumer is stored, as the DAG processor would: events queue it
+        from dagmap.model.from_sdk import dag_to_spec
+        from dagmap.services.loading import find_dag
+        from dagmap.store import db
+        from dagmap.store.queries import serialized_dags
+
+        db.migrate()
+        with db.session_factory()() as session, session.begin():
+            serialized_dags.upsert(session, dag_to_spec(find_dag("fanout_consumer", home / "dags")))
     report = run_dag_test("fanout")
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
@@ -82,7 +99,11 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--single":
         print(json.dumps(run_one(int(sys.argv[2]))))
         return
-    sizes = [int(arg) for arg in sys.argv[1:]] or [1000, 10000]
+    arguments = sys.argv[1:]
+    if "--outlet" in arguments:
+        arguments.remove("--outlet")
+        os.environ["FANOUT_OUTLET"] = "1"
+    sizes = [int(arg) for arg in arguments] or [1000, 10000]
     print(f"{'N':>8} {'seconds':>9} {'cpu s':>7} {'ms/instance':>12} {'peak MiB':>9}")
     for n in sizes:
         output = subprocess.run(

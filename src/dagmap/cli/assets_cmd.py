@@ -49,12 +49,12 @@ def assets_events(
     as_json: JsonOption = False,
 ) -> None:
     """The latest events of one asset, newest first."""
-    from dagmap.services.assets import asset_events
+    from dagmap.services.assets import asset_events, event_to_json
 
     with transaction() as session:
         events = asset_events(session, uri, limit=limit)
     if as_json:
-        sys.stdout.write(json.dumps([event.to_json() for event in events]) + "\n")
+        sys.stdout.write(json.dumps([event_to_json(event) for event in events]) + "\n")
         return
     rows = table("timestamp", "source", "map index", "run", "extra")
     for event in events:

@@ -193,7 +193,6 @@ class SchedulerService:
             self._check_health()
         with self._sessions.begin() as session:
             maintenance.create_due_runs(session, self._clock())
-        with self._sessions.begin() as session:
             maintenance.create_asset_triggered_runs(session, self._clock())
         return self.loop.step()
 

@@ -35,26 +35,17 @@ class AssetInfo:
         }
 
 
-@dataclass(frozen=True)
-class AssetEventView:
-    uri: str
-    timestamp: datetime
-    extra: dict[str, Any]
-    source_dag_id: str | None
-    source_task_id: str | None
-    source_run_id: str | None
-    source_map_index: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "uri": self.uri,
-            "timestamp": self.timestamp.isoformat(),
-            "extra": self.extra,
-            "source_dag_id": self.source_dag_id,
-            "source_task_id": self.source_task_id,
-            "source_run_id": self.source_run_id,
-            "source_map_index": self.source_map_index,
-        }
+def event_to_json(event: assets.StoredAssetEvent) -> dict[str, Any]:
+    """An event as ``assets events --json`` prints it (and a later API would)."""
+    return {
+        "uri": event.uri,
+        "timestamp": event.timestamp.isoformat(),
+        "extra": event.extra,
+        "source_dag_id": event.source_dag_id,
+        "source_task_id": event.source_task_id,
+        "source_run_id": event.source_run_id,
+        "source_map_index": event.source_map_index,
+    }
 
 
 def list_assets(session: Session) -> list[AssetInfo]:
@@ -73,21 +64,10 @@ def list_assets(session: Session) -> list[AssetInfo]:
     ]
 
 
-def asset_events(session: Session, uri: str, *, limit: int = 25) -> list[AssetEventView]:
+def asset_events(session: Session, uri: str, *, limit: int = 25) -> list[assets.StoredAssetEvent]:
     """The latest ``limit`` events of the asset, newest first; an unknown URI is an error."""
     if limit < 1:
         raise DagmapError(f"--limit must be at least 1, not {limit}", argument="limit")
     if not assets.asset_exists(session, uri):
         raise DagmapError(f"no asset with URI {uri!r} (see `dagmap assets list`)", argument="uri")
-    return [
-        AssetEventView(
-            e.uri,
-            e.timestamp,
-            dict(e.extra or {}),
-            e.source_dag_id,
-            e.source_task_id,
-            e.source_run_id,
-            e.source_map_index,
-        )
-        for e in assets.events_of(session, uri, limit=limit)
-    ]
+    return assets.events_of(session, uri, limit=limit)

@@ -86,13 +86,16 @@ def _error(message: str, argument: str = "schedule") -> DagDefinitionError:
 class Asset(BaseAsset):
     """Data a task produces (``outlets=[Asset(...)]``) and DAGs may be scheduled on (``schedule=[Asset(...)]``).
 
-    Identified by its URI; ``name`` defaults to the URI. ``extra`` describes the asset itself; an event's own
-    extra is set by the producing task through ``context["outlet_events"][asset].extra``.
+    Identified by its URI; ``name`` defaults to the URI (and the URI to the name when only ``name=`` is given,
+    as in Airflow 3). ``extra`` describes the asset itself; an event's own extra is set by the producing task
+    through ``context["outlet_events"][asset].extra``.
     """
 
     def __init__(
-        self, uri: str, name: str | None = None, group: str = "asset", extra: dict[str, Any] | None = None
+        self, uri: str | None = None, name: str | None = None, group: str = "asset", extra: dict[str, Any] | None = None
     ) -> None:
+        if uri is None and name is not None:
+            uri = name  # Airflow 3's Asset(name="...") alone: the name is the URI too
         self.uri: str = _check_text(uri, "uri") or ""
         self.name: str = _check_text(name, "name", allow_none=True) or self.uri
         self.group: str = _check_text(group, "group") or "asset"

@@ -28,6 +28,9 @@ def test_assets_are_identified_by_uri_and_named_by_it_by_default() -> None:
     assert Asset("s3://bucket/a", name="other") == A and len({A, Asset("s3://bucket/a")}) == 1
     assert Dataset("s3://bucket/a", extra={"k": 1}) == A and Dataset("x").extra == {}
     assert DatasetAll is AssetAll and DatasetAny is AssetAny
+    assert (Asset(name="orders").uri, Asset(name="orders").name) == ("orders", "orders")  # Airflow 3 style
+    with pytest.raises(DagDefinitionError, match="uri must be a str"):
+        Asset()
 
 
 @pytest.mark.parametrize(

@@ -310,11 +310,11 @@ def test_graph_draws_every_task_groups_and_mapped_stacks(site: Site, page: Page)
     )
 
 
-def test_layout_layers_by_longest_path_and_uncrosses_edges(site: Site, page: Page) -> None:
+def test_layout_layers_by_longest_path_uncrosses_edges_and_routes_long_ones_aside(site: Site, page: Page) -> None:
     page.goto(site.base + "/")
     result: dict[str, Any] = page.evaluate(
-        """async () => {
-          const { layoutDag, crossings, longestPathLayers } = await import("/static/js/layout.js");
+        r"""async () => {
+          const { layoutDag, crossings, edgePath, longestPathLayers } = await import("/static/js/layout.js");
           const ids = ["a", "b", "c", "x", "y"];
           const edges = [
             { source: "a", target: "b" }, { source: "b", target: "c" }, { source: "a", target: "c" },
@@ -326,14 +326,21 @@ def test_layout_layers_by_longest_path_and_uncrosses_edges(site: Site, page: Pag
           ];
           const crossEdges = [{ source: "p", target: "s" }, { source: "q", target: "r" }];
           const lay = layoutDag(crossed, crossEdges, []);
+          // a -> c skips b's column: it must run beside b, not through it.
+          const chain = layoutDag(ids.map((id) => ({ id })), edges, []);
+          const lane = Number(edgePath(chain, "a", "c").match(/ L[-\d.]+,([-\d.]+) /)[1]);
+          const b = chain.pos.get("b");
           return {
             layers: Object.fromEntries(ids.map((id) => [id, layer.get(id)])),
             crossings: crossings(lay, crossEdges),
+            laneClear: lane < b.y || lane > b.y + chain.nodeHeight,
+            nextColumnIsOneCurve: !edgePath(chain, "a", "b").includes(" L"),
           };
         }"""
     )
     assert result["layers"] == {"a": 0, "b": 1, "c": 2, "x": 0, "y": 1}
     assert result["crossings"] == 0
+    assert result["laneClear"] and result["nextColumnIsOneCurve"]
 
 
 def test_token_is_asked_once_and_kept_for_the_session(site: Site, page: Page) -> None:

@@ -158,7 +158,7 @@ export function layoutDag(nodes, edges, groups = [], opts = {}) {
   const maxDepth = Math.max(0, ...ids.map((id) => depthOfGroup(groupOf.get(id))));
   const columnWidth = W + GAP_X + 2 * maxDepth * PAD;
   const originX = maxDepth * PAD + 10;
-  const absY = new Map([[null, 10]]);
+  const absY = new Map([[null, 10 + GAP_Y / 2]]); // room above the top row for edges routed around it
   const groupY = (g) => {
     if (!absY.has(g)) absY.set(g, groupY(boxesRel.get(g).parent) + boxesRel.get(g).y);
     return absY.get(g);
@@ -177,7 +177,7 @@ export function layoutDag(nodes, edges, groups = [], opts = {}) {
   }
   boxes.sort((a, b) => a.depth - b.depth);
   const width = originX + (depthOfLayers - 1) * columnWidth + W + maxDepth * PAD + 20;
-  return { pos, boxes, width, height: whole.height + 30, nodeWidth: W, nodeHeight: H };
+  return { pos, boxes, width, height: whole.height + 30 + GAP_Y, nodeWidth: W, nodeHeight: H };
 }
 
 /** Number of crossing edge pairs between adjacent layers (for tests and tuning). */
@@ -195,4 +195,37 @@ export function crossings(layout, edges) {
     }
   }
   return n;
+}
+
+/**
+ * The SVG path of an edge. An edge to the next column is one curve; a longer one would cross the tasks in
+ * the columns between, so it runs along a free horizontal lane there (the free y nearest to its ends).
+ */
+export function edgePath(lay, source, target, opts = {}) {
+  const W = lay.nodeWidth;
+  const H = lay.nodeHeight;
+  const GAP_X = opts.gapX ?? 90;
+  const GAP_Y = opts.gapY ?? 36;
+  const a = lay.pos.get(source);
+  const b = lay.pos.get(target);
+  const x1 = a.x + W;
+  const y1 = a.y + H / 2;
+  const x2 = b.x - 4;
+  const y2 = b.y + H / 2;
+  const curve = (xa, ya, xb, yb) => {
+    const dx = Math.max(20, (xb - xa) / 2);
+    return `C${xa + dx},${ya} ${xb - dx},${yb} ${xb},${yb}`;
+  };
+  if (b.layer - a.layer <= 1) return `M${x1},${y1} ${curve(x1, y1, x2, y2)}`;
+  const blocked = [];
+  for (const p of lay.pos.values()) {
+    if (p.layer > a.layer && p.layer < b.layer) blocked.push([p.y - 6, p.y + H + 6]);
+  }
+  const free = (y) => blocked.every(([top, bottom]) => y < top || y > bottom);
+  const candidates = [y1, y2, ...blocked.flatMap(([top, bottom]) => [top - GAP_Y / 4, bottom + GAP_Y / 4])];
+  const cost = (y) => Math.abs(y - y1) + Math.abs(y - y2);
+  const lane = candidates.filter(free).sort((p, q) => cost(p) - cost(q))[0] ?? Math.min(y1, y2);
+  const xa = x1 + GAP_X / 2;
+  const xb = x2 - GAP_X / 2 + 4;
+  return `M${x1},${y1} ${curve(x1, y1, xa, lane)} L${xb},${lane} ${curve(xb, lane, x2, y2)}`;
 }

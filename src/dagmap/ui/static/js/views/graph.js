@@ -14,7 +14,7 @@ import {
   stateName,
 } from "../states.js";
 import { dagHeader } from "./common.js";
-import { layoutDag } from "../layout.js";
+import { edgePath, layoutDag } from "../layout.js";
 
 function truncate(text, max) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -177,21 +177,17 @@ export class GraphView {
         ),
       );
     });
+    const byId = new Map(nodes.map((n) => [n.id, n]));
     const arrows = edges
       .filter((e) => lay.pos.has(e.source) && lay.pos.has(e.target))
       .map((e) => {
-        const a = lay.pos.get(e.source);
-        const b = lay.pos.get(e.target);
-        const x1 = a.x + W;
-        const y1 = a.y + H / 2;
-        const x2 = b.x - 4;
-        const y2 = b.y + H / 2;
-        const dx = Math.max(30, (x2 - x1) / 2);
+        // A setup's edge to its teardown is dashed, as in Airflow.
+        const setupEdge = byId.get(e.source)?.is_setup && byId.get(e.target)?.is_teardown;
         return s(
           "path",
           {
-            class: "edge",
-            d: `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`,
+            class: setupEdge ? "edge edge-setup" : "edge",
+            d: edgePath(lay, e.source, e.target),
             "marker-end": "url(#arrow)",
             "data-source": e.source,
             "data-target": e.target,

@@ -243,7 +243,9 @@ def test_trigger_with_conf_shows_api_errors_and_auto_refreshes(site: Site, page:
     expect(bar).to_have_class(re.compile(r"\bstate-queued\b"))
     expect(page.locator("#refresh-indicator")).to_be_visible()
     # A mapped task of a run that has not started has not expanded: its one instance waits at map index -1.
-    page.locator("a.cell-mapped[data-task-id='pipeline.check'][data-run-id='from-the-ui']").click()
+    unexpanded = page.locator("a.cell-mapped[data-task-id='pipeline.check'][data-run-id='from-the-ui']")
+    expect(unexpanded).to_have_text("[ ]")
+    unexpanded.click()
     expect(page.locator("[data-panel=mapped] .mapped-note")).to_contain_text("Not expanded yet")
     assert mapped_rows(page) == [-1]
     page.locator("a.run-bar[data-run-id='from-the-ui']").click()

@@ -92,3 +92,13 @@ export function describeCounts(counts) {
     .map((s) => `${s}: ${norm[s]}`)
     .join(", ");
 }
+
+/**
+ * How a mapped task's number of instances reads: "[N]", or "[ ]" while it has not expanded (the API then
+ * counts its one placeholder instance at map index -1, with no state yet).
+ */
+export function mappedCount(counts, total) {
+  const norm = normalizeCounts(counts);
+  const sum = total ?? Object.values(norm).reduce((a, b) => a + b, 0);
+  return sum === 1 && norm.none === 1 ? "[ ]" : `[${sum}]`;
+}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from dagmap.model.from_sdk import dag_to_spec
 from dagmap.scheduler import maintenance
@@ -214,3 +214,49 @@ def test_a_consumer_at_max_active_runs_keeps_its_queue(db_url: str, tmp_path: Pa
         session.execute(update(DagRunRow).where(DagRunRow.dag_id == "needs_either").values(state="success"))
     with sessions.begin() as session:
         assert maintenance.create_asset_triggered_runs(session, now + timedelta(seconds=6)) == 1
+
+
+def test_a_queue_row_a_worker_is_updating_waits_for_the_next_loop(
+    db_url: str, tmp_path: Path, database_kind: str
+) -> None:
+    if database_kind != "postgres":
+        pytest.skip("row locks are PostgreSQL's (SQLite has one writer)")
+    from dagmap.store.queries.assets import NewAssetEvent
+
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS))
+    _store(folder, "needs_c")
+    sessions = db.session_factory()
+    now = datetime.now(UTC)
+
+    def update_of_c(n: int) -> list[NewAssetEvent]:
+        return [NewAssetEvent("s3://bucket/c", now + timedelta(seconds=n), {"n": n}, "producer", "run", "t", -1)]
+
+    with sessions.begin() as worker:
+        assets.record_events(worker, update_of_c(1))
+    with sessions.begin() as worker:  # a second update: the queue row is locked until its event is committed
+        assets.record_events(worker, update_of_c(2))
+        with sessions.begin() as scheduler:
+            scheduler.execute(text("SET LOCAL lock_timeout = '5s'"))  # a scheduler that waited would fail here
+            assert maintenance.create_asset_triggered_runs(scheduler, now + timedelta(seconds=3)) == 0
+    with sessions.begin() as scheduler:
+        assert maintenance.create_asset_triggered_runs(scheduler, now + timedelta(seconds=4)) == 1
+        [run] = scheduler.scalars(select(DagRunRow).where(DagRunRow.dag_id == "needs_c"))
+        assert [e.extra for e in assets.triggering_events(scheduler, "needs_c", run.run_id)] == [{"n": 1}, {"n": 2}]
+
+
+def test_a_dag_no_longer_scheduled_on_an_asset_drops_its_queue_row(db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS))
+    _store(folder, "needs_both")
+    run_dag_test("producer", logical_date=datetime(2024, 1, 1, tzinfo=UTC), dags_folder=folder)
+    with db.session_factory()() as session:
+        assert session.scalar(select(func.count()).select_from(AssetDagRunQueueRow)) == 2  # A and B
+    (folder / "assets_dags.py").write_text(textwrap.dedent(DAGS).replace("schedule=A & B,", "schedule=[B],"))
+    _store(folder, "needs_both")
+    with db.session_factory()() as session:
+        summary = {s.uri: s.scheduled_dag_ids for s in assets.summaries(session)}
+        assert summary["s3://bucket/a.csv"] == [] and summary["file:///data/b"] == ["needs_both"]
+        assert session.scalar(select(func.count()).select_from(AssetDagRunQueueRow)) == 1  # B only

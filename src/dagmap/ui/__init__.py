@@ -34,10 +34,24 @@ def _shell() -> bytes:
     return (STATIC / "index.html").read_bytes()
 
 
+def _static_files() -> Any:
+    """The assets, revalidated on every load (a cheap 304 when unchanged): after an upgrade the browser never
+    mixes new pages with old modules."""
+    from fastapi.staticfiles import StaticFiles
+
+    class Assets(StaticFiles):
+        def file_response(self, *args: Any, **kwargs: Any) -> Any:
+            response = super().file_response(*args, **kwargs)
+            response.headers["Cache-Control"] = "no-cache"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            return response
+
+    return Assets(directory=STATIC)
+
+
 def mount_ui(app: Any) -> None:
     """Serve the UI's pages and assets from ``app`` (a FastAPI application), outside ``/api``."""
     from fastapi import Response
-    from fastapi.staticfiles import StaticFiles
 
     headers = {
         "Cache-Control": "no-cache",
@@ -51,4 +65,4 @@ def mount_ui(app: Any) -> None:
 
     for path in PAGES:
         app.add_api_route(path, page, methods=["GET"], include_in_schema=False, name=f"ui:{path}")
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", _static_files(), name="static")

@@ -50,6 +50,11 @@ def test_every_packaged_asset_is_served(client: TestClient) -> None:
         assert response.content == path.read_bytes()
         expected = mimetypes.guess_type(path.name)[0]
         assert expected and response.headers["content-type"].startswith(expected.split(";")[0]), path
+        assert response.headers["cache-control"] == "no-cache"
+        again = client.get(
+            f"/static/{path.relative_to(STATIC).as_posix()}", headers={"If-None-Match": response.headers["etag"]}
+        )
+        assert again.status_code == 304
     assert client.get("/static/js/nope.js").status_code == 404
 
 

@@ -88,6 +88,13 @@ class AssetEvent:
 
     dataset = asset  # Airflow 2's name
 
+    @property
+    def source_dag_run(self) -> Any:
+        """The run that produced the event (``.logical_date``, ``.data_interval_start``, ``.conf``, ...), or None."""
+        from dagmap.runner.context import DagRunView
+
+        return None if self._info.source_run is None else DagRunView(self._info.source_run)
+
     def __repr__(self) -> str:
         return (
             f"AssetEvent(uri={self.uri!r}, extra={self.extra!r}, timestamp={self.timestamp.isoformat()!r}, "

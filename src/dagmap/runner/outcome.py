@@ -46,6 +46,8 @@ class AssetEventInfo:
     source_task_id: str | None
     source_run_id: str | None
     source_map_index: int | None
+    source_run: RunInfo | None = None
+    """The producing run (Airflow's ``source_dag_run``), None when it no longer exists."""
 
 
 @dataclass

@@ -208,20 +208,7 @@ class DirectRuntimeClient:
         if found is None:
             with self._sessions() as session:
                 stored = asset_queries.triggering_events(session, dag_id, run_id)
-            found = [
-                AssetEventInfo(
-                    e.uri,
-                    e.name,
-                    e.group,
-                    e.timestamp,
-                    dict(e.extra or {}),
-                    e.source_dag_id,
-                    e.source_task_id,
-                    e.source_run_id,
-                    e.source_map_index,
-                )
-                for e in stored
-            ]
+            found = [_event_info(e) for e in stored]
             self._triggering[(dag_id, run_id)] = found
             if len(self._triggering) > self._cache_size:
                 self._triggering.popitem(last=False)
@@ -275,3 +262,19 @@ class DirectRuntimeClient:
             return [self.storage.decode(text) for text in stored]
 
         return LazyXComSequence(length=length, load_batch=load, description=f"values of {task_id!r}")
+
+
+def _event_info(event: asset_queries.StoredAssetEvent) -> AssetEventInfo:
+    source = event.source_run
+    return AssetEventInfo(
+        event.uri,
+        event.name,
+        event.group,
+        event.timestamp,
+        dict(event.extra or {}),
+        event.source_dag_id,
+        event.source_task_id,
+        event.source_run_id,
+        event.source_map_index,
+        None if source is None else RunInfo(event.source_dag_id or "", event.source_run_id or "", *source),
+    )

@@ -13,7 +13,13 @@ from typing import Any, ClassVar
 from dagmap.errors import ScheduleError
 from dagmap.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
-__all__ = ["AssetOrTimeSchedule", "AssetTriggeredTimetable", "condition_uris", "evaluate_condition"]
+__all__ = [
+    "AssetOrTimeSchedule",
+    "AssetTriggeredTimetable",
+    "DatasetOrTimeSchedule",
+    "condition_uris",
+    "evaluate_condition",
+]
 
 
 def _check(condition: Any) -> None:
@@ -127,3 +133,7 @@ class AssetOrTimeSchedule:
             "time, or trigger runs by hand",
             argument="schedule",
         )
+
+
+DatasetOrTimeSchedule = AssetOrTimeSchedule
+"""Airflow 2's name (``airflow.timetables.datasets``): refused too."""

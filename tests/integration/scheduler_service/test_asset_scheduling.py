@@ -61,6 +61,10 @@ DAGS = textwrap.dedent(
         def note(triggering_dataset_events=None):
             return sorted(triggering_dataset_events)
         note()
+        BashOperator(  # Airflow's documented way to reach the producing run from a template
+            task_id="source",
+            bash_command="echo {{ (triggering_dataset_events.values() | first | first).source_dag_run.run_id }}",
+        )
     """
 )
 
@@ -104,6 +108,7 @@ def test_asset_conditions_trigger_runs_through_the_scheduler(
     [(either_run, run_type, state)] = _runs(url, "on_either")
     assert (run_type, state) == ("asset_triggered", "success") and either_run.startswith("asset_triggered__")
     assert _pushed(url, "on_either", either_run, "note") == ["s3://lake/c"]
+    assert _pushed(url, "on_either", either_run, "source") == first
 
     second = trigger(url, "produce_b")
     wait_until(lambda: _finished(url, "on_both", 1), timeout=60, what="on_both's run", watch=[scheduler])

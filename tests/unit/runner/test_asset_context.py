@@ -19,8 +19,9 @@ from dagmap.runner.context import RuntimeTaskInstance, build_context
 from dagmap.runner.outcome import AssetEventInfo, AssetUpdate, RunInfo
 
 WHEN = datetime(2024, 1, 2, tzinfo=UTC)
+SOURCE = RunInfo("producer", "manual__1", "manual", WHEN, WHEN, WHEN, {"k": 1}, WHEN)
 EVENTS = [
-    AssetEventInfo("s3://a", "a", "asset", WHEN, {"rows": 1}, "producer", "part", "manual__1", 0),
+    AssetEventInfo("s3://a", "a", "asset", WHEN, {"rows": 1}, "producer", "part", "manual__1", 0, SOURCE),
     AssetEventInfo("s3://a", "a", "asset", WHEN, {"rows": 2}, "producer", "part", "manual__1", 2),
     AssetEventInfo("file:///b", "file:///b", "asset", WHEN, {}, "other", "write", "manual__2", -1),
 ]
@@ -62,6 +63,9 @@ def test_triggering_events_load_once_and_only_when_read() -> None:
     first = events["s3://a"][0]
     assert (first.uri, first.asset, first.dataset.uri, first.timestamp) == ("s3://a", Asset("s3://a"), "s3://a", WHEN)
     assert (first.source_dag_id, first.source_run_id) == ("producer", "manual__1")
+    run = first.source_dag_run
+    assert (run.run_id, run.logical_date, run.data_interval_start, run.conf) == ("manual__1", WHEN, WHEN, {"k": 1})
+    assert events["file:///b"][0].source_dag_run is None  # its run was deleted
     assert dict(context["triggering_dataset_events"]).keys() == {"s3://a", "file:///b"}
     assert client.loads == 1  # both keys share one load
     rendered = jinja2.Environment().from_string("{{ triggering_asset_events }}").render(context)

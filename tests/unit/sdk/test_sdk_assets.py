@@ -16,7 +16,7 @@ from dagmap.model.from_sdk import dag_to_spec
 from dagmap.operators.bash import BashOperator
 from dagmap.operators.empty import EmptyOperator
 from dagmap.timetables import AssetTriggeredTimetable, deserialize
-from dagmap.timetables.assets import AssetOrTimeSchedule
+from dagmap.timetables.assets import AssetOrTimeSchedule, DatasetOrTimeSchedule
 
 START = datetime(2024, 1, 1)
 A, B, C = Asset("s3://bucket/a"), Asset("s3://bucket/b", name="bee", group="tables"), Asset("file:///c")
@@ -96,6 +96,8 @@ def test_mixing_assets_and_time_is_refused_clearly() -> None:
         A | "@daily"  # type: ignore[operator]
     with pytest.raises(ScheduleError, match="AssetOrTimeSchedule is not supported"):
         AssetOrTimeSchedule(timetable=None, assets=[A])
+    with pytest.raises(ScheduleError, match="AssetOrTimeSchedule is not supported"):
+        DatasetOrTimeSchedule(timetable=None, datasets=[A])
 
 
 def test_an_empty_schedule_list_is_never_scheduled() -> None:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, case, delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dagmap.model.spec import AssetSpec, DagSpec
 from dagmap.store.orm import (
@@ -65,6 +65,19 @@ class StoredAssetEvent(NamedTuple):
     source_task_id: str | None
     source_run_id: str | None
     source_map_index: int | None
+    source_run: SourceRun | None = None
+    """The run that produced it (``triggering_events`` only; None when that run was deleted)."""
+
+
+class SourceRun(NamedTuple):
+    """The producing run of an event, as Airflow's ``event.source_dag_run`` shows it."""
+
+    run_type: str
+    logical_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    conf: dict[str, Any]
+    start_date: datetime | None
 
 
 class QueuedAsset(NamedTuple):
@@ -323,17 +336,33 @@ def _event_columns() -> tuple[Any, ...]:
 
 
 def triggering_events(session: Session, dag_id: str, run_id: str) -> list[StoredAssetEvent]:
-    """The events that triggered a run, oldest first: one query."""
+    """The events that triggered a run, oldest first, with their source runs: one query."""
     link, event = DagRunAssetEventRow, AssetEventRow
+    source = aliased(DagRunRow)
     rows = session.execute(
-        select(*_event_columns())
+        select(
+            *_event_columns(),
+            source.id,
+            source.run_type,
+            source.logical_date,
+            source.data_interval_start,
+            source.data_interval_end,
+            source.conf,
+            source.start_date,
+        )
         .join(AssetRow, AssetRow.id == event.asset_id)
         .join(link, link.event_id == event.id)
         .join(DagRunRow, DagRunRow.id == link.dag_run_id)
+        .outerjoin(source, and_(source.dag_id == event.source_dag_id, source.run_id == event.source_run_id))
         .where(DagRunRow.dag_id == dag_id, DagRunRow.run_id == run_id)
         .order_by(event.timestamp, event.id)
     ).all()
-    return [StoredAssetEvent(*row) for row in rows]
+    found = []
+    for row in rows:
+        own, (source_id, *run) = row[:10], row[10:]
+        run[4] = dict(run[4] or {})
+        found.append(StoredAssetEvent(*own, source_run=SourceRun(*run) if source_id is not None else None))
+    return found
 
 
 def events_of(session: Session, uri: str, *, limit: int) -> list[StoredAssetEvent]:

@@ -101,6 +101,8 @@ class GraphNode(Out):
     is_teardown: bool
     state: str | None
     counts: dict[str, int] | None
+    expanded: bool | None = None
+    """For a mapped task in the run: whether it has expanded (else ``counts`` is its placeholder's)."""
 
 
 class GraphEdge(Out):
@@ -182,6 +184,8 @@ class GridInstances(Out):
     state: str | None
     counts: dict[str, int]
     total: int
+    expanded: bool | None = None
+    """For a mapped task: whether it has expanded (else ``total`` counts its placeholder at map index -1)."""
 
 
 class GridTask(Out):

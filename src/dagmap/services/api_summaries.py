@@ -15,7 +15,7 @@ from dagmap.services.api_views import get_run
 from dagmap.services.dags import get_spec
 from dagmap.services.inspect_graph import describe_expand
 from dagmap.states import TaskInstanceState, aggregate_state
-from dagmap.store.queries import Session, browsing, dag_runs, import_errors, jobs, management
+from dagmap.store.queries import Session, browsing, dag_runs, import_errors, jobs
 from dagmap.store.queries.browsing import Page
 
 # --- graph and grid ----------------------------------------------------------------------------------------
@@ -35,9 +35,14 @@ def graph(session: Session, dag_id: str, run_id: str | None = None) -> dict[str,
     in that run (one grouped query)."""
     spec = get_spec(session, dag_id)
     counts: dict[str, dict[TaskInstanceState | None, int]] | None = None
+    expanded: set[str] = set()
     if run_id is not None:
         get_run(session, dag_id, run_id)
-        counts = management.state_counts_by_task(session, dag_id, run_id)
+        counts = {}
+        for count in browsing.grid_counts(session, dag_id, [run_id]):
+            counts.setdefault(count.task_id, {})[count.state] = count.number
+            if count.max_map_index >= 0:
+                expanded.add(count.task_id)
     nodes = []
     for task in spec.tasks:
         task_counts = counts.get(task.task_id, {}) if counts is not None else None
@@ -52,6 +57,7 @@ def graph(session: Session, dag_id: str, run_id: str | None = None) -> dict[str,
                 "is_teardown": task.is_teardown,
                 "state": _aggregate(task_counts) if task_counts else None,
                 "counts": _counts_json(task_counts) if task_counts is not None else None,
+                "expanded": task.task_id in expanded if task.is_mapped and task_counts else None,
             }
         )
     edges = [{"source": edge.source, "target": edge.target, "label": edge.label} for edge in spec.edges]
@@ -80,12 +86,20 @@ def grid(session: Session, dag_id: str, *, limit: int = 25) -> Grid:
     spec = get_spec(session, dag_id)
     runs = list(reversed(dag_runs.list_dag_runs(session, dag_id=dag_id, limit=limit)))
     by_task: dict[str, dict[str, dict[TaskInstanceState | None, int]]] = {}
+    expanded: set[tuple[str, str]] = set()
     for count in browsing.grid_counts(session, dag_id, [run.run_id for run in runs]):
         by_task.setdefault(count.task_id, {}).setdefault(count.run_id, {})[count.state] = count.number
+        if count.max_map_index >= 0:
+            expanded.add((count.task_id, count.run_id))
     tasks = []
     for task in spec.tasks:
         instances = {
-            run_id: {"state": _aggregate(counts), "counts": _counts_json(counts), "total": sum(counts.values())}
+            run_id: {
+                "state": _aggregate(counts),
+                "counts": _counts_json(counts),
+                "total": sum(counts.values()),
+                "expanded": (task.task_id, run_id) in expanded if task.is_mapped else None,
+            }
             for run_id, counts in by_task.get(task.task_id, {}).items()
         }
         tasks.append(

@@ -83,6 +83,7 @@ def test_graph_with_and_without_a_run(api: Api) -> None:
     nodes = {node["id"]: node for node in states["nodes"]}
     assert nodes["divide"]["counts"] == {"success": 2, "failed": 1} and nodes["divide"]["state"] == "failed"
     assert nodes["reduce_default"]["state"] == "upstream_failed"
+    assert nodes["divide"]["expanded"] is True and nodes["reduce_default"]["expanded"] is None
     missing = api.client.get("/dags/mapping_failed_instance/graph", params={"dag_run_id": "nope"})
     assert missing.status_code == 404 and "'nope'" in missing.json()["detail"]
 
@@ -93,7 +94,13 @@ def test_grid_counts_per_task_and_run(api: Api) -> None:
     assert RUN in runs
     tasks = {task["task_id"]: task for task in grid["tasks"]}
     assert list(tasks) == ["square", "inspect", "passthrough"]
-    assert tasks["square"]["instances"][RUN] == {"state": "success", "counts": {"success": 4}, "total": 4}
+    assert tasks["square"]["instances"][RUN] == {
+        "state": "success",
+        "counts": {"success": 4},
+        "total": 4,
+        "expanded": True,
+    }
+    assert tasks["inspect"]["instances"][RUN]["expanded"] is None
     assert tasks["square"]["is_mapped"] and not tasks["inspect"]["is_mapped"]
 
 
@@ -197,3 +204,13 @@ def test_numbers_too_large_for_the_database_are_refused_not_overflowed(api: Api)
         answer = api.client.request(method, path, json=body)
         assert answer.status_code == 422, (method, path, answer.status_code, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_mapped_task_that_has_not_expanded_says_so(api: Api) -> None:
+    """Its one placeholder at map index -1 is counted, and ``expanded`` tells it from a one-item expansion."""
+    api.trigger("fan_out", "not-expanded")  # `add` maps over what `numbers` will return: not known yet
+    grid = api.client.get("/dags/fan_out/grid").json()
+    add = next(task for task in grid["tasks"] if task["task_id"] == "add")
+    assert add["instances"]["not-expanded"] == {"state": None, "counts": {"none": 1}, "total": 1, "expanded": False}
+    graph = api.client.get("/dags/fan_out/graph", params={"dag_run_id": "not-expanded"}).json()
+    assert next(node for node in graph["nodes"] if node["id"] == "add")["expanded"] is False

@@ -114,6 +114,8 @@ class GridCount(NamedTuple):
     task_id: str
     state: TaskInstanceState | None
     number: int
+    max_map_index: int
+    """The largest map index among them: -1 while a mapped task has only its placeholder (not expanded)."""
 
 
 def grid_counts(session: Session, dag_id: str, run_ids: Collection[str]) -> list[GridCount]:
@@ -121,13 +123,13 @@ def grid_counts(session: Session, dag_id: str, run_ids: Collection[str]) -> list
     if not run_ids:
         return []
     statement = (
-        select(TI.run_id, TI.task_id, TI.state, func.count())
+        select(TI.run_id, TI.task_id, TI.state, func.count(), func.max(TI.map_index))
         .where(TI.dag_id == dag_id, TI.run_id.in_(sorted(run_ids)))
         .group_by(TI.task_id, TI.run_id, TI.state)
     )
     return [
-        GridCount(run_id, task_id, TaskInstanceState(state) if state else None, int(number))
-        for run_id, task_id, state, number in session.execute(statement)
+        GridCount(run_id, task_id, TaskInstanceState(state) if state else None, int(number), int(top))
+        for run_id, task_id, state, number, top in session.execute(statement)
     ]
 
 

@@ -94,11 +94,15 @@ export function describeCounts(counts) {
 }
 
 /**
- * How a mapped task's number of instances reads: "[N]", or "[ ]" while it has not expanded (the API then
- * counts its one placeholder instance at map index -1, with no state yet).
+ * How a mapped task's number of instances reads: "[N]" once it has expanded, "[ ]" while it has not (the API
+ * then counts its one placeholder instance at map index -1), "[0]" when that placeholder ended (a zero-length
+ * expansion, or an upstream that failed or skipped). `expanded` comes from the API; without it (older
+ * servers) a lone placeholder with no state reads as not expanded.
  */
-export function mappedCount(counts, total) {
+export function mappedCount(counts, total, expanded) {
   const norm = normalizeCounts(counts);
   const sum = total ?? Object.values(norm).reduce((a, b) => a + b, 0);
+  if (expanded === true) return `[${sum}]`;
+  if (expanded === false) return norm.none || norm.scheduled ? "[ ]" : "[0]";
   return sum === 1 && norm.none === 1 ? "[ ]" : `[${sum}]`;
 }

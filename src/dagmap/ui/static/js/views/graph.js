@@ -254,7 +254,7 @@ export class GraphView {
       ),
     );
     if (n.is_mapped) {
-      const count = this.runId ? mappedCount(counts, total) : "[ ]"; // without a run, the number is not known
+      const count = this.runId ? mappedCount(counts, total, n.expanded) : "[ ]"; // without a run, the number is not known
       parts.push(s("text", { class: "node-count", x: W - 8, y: 20, "text-anchor": "end" }, count));
       let x = 6;
       const width = W - 12;

@@ -297,7 +297,7 @@ export class GridView {
             style: { borderColor: state === "none" ? "" : STATE_COLORS[state] || "" },
             title: `${task.task_id}: ${info.total} instances\n${describeCounts(info.counts)}`,
           },
-          h("span", { class: "mapped-count" }, mappedCount(info.counts, info.total)),
+          h("span", { class: "mapped-count" }, mappedCount(info.counts, info.total, info.expanded)),
           stateBar(info.counts),
         ),
       );

@@ -144,6 +144,10 @@ class PoolNotFound(DagmapError):
     """No such pool."""
 
 
+class AssetNotFound(DagmapError):
+    """No such asset."""
+
+
 class TaskExecutionError(DagmapError):
     """The task failed."""
 

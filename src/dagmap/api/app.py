@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.exceptions import HTTPException
 
 from dagmap.api import problems
-from dagmap.api.routes import dags, health, instances, pools, runs
+from dagmap.api.routes import assets, dags, health, instances, pools, runs
 from dagmap.config import get_settings
 
 PREFIX = "/api/v1"
@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
     protected = [Depends(_token_check(token))] if token else []
     app.include_router(health.open_router, prefix=PREFIX)
     api = APIRouter(dependencies=protected)
-    for module in (health, dags, runs, instances, pools):
+    for module in (health, dags, runs, instances, pools, assets):
         api.include_router(module.router)
     app.include_router(api, prefix=PREFIX)
     ui.mount_ui(app)

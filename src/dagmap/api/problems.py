@@ -20,6 +20,7 @@ NOT_FOUND: tuple[type[errors.DagmapError], ...] = (
     errors.DagRunNotFound,
     errors.TaskInstanceNotFound,
     errors.PoolNotFound,
+    errors.AssetNotFound,
     errors.XComNotFound,
     errors.ConnectionNotFound,
     errors.VariableNotFound,

@@ -24,6 +24,13 @@ class Tag(Out):
     name: str
 
 
+class LatestRun(Out):
+    dag_run_id: str
+    state: str
+    logical_date: datetime | None
+    run_type: str
+
+
 class Dag(Out):
     dag_id: str
     fileloc: str
@@ -39,9 +46,13 @@ class Dag(Out):
     next_dagrun_data_interval_start: datetime | None
     next_dagrun_data_interval_end: datetime | None
     last_parsed_time: datetime | None
+    asset_expression: dict[str, Any] | None = None
+    """The asset condition of a DAG scheduled on assets (``timetable_summary`` is then ``Asset``)."""
+    latest_runs: list[LatestRun] | None = None
+    """With ``?with_latest_runs=N`` (lists only): the DAG's latest N runs, newest first."""
 
     @classmethod
-    def of(cls, row: Any) -> Dag:
+    def of(cls, row: Any, *, asset_expression: dict[str, Any] | None = None, latest_runs: Any = None) -> Dag:
         owners = [owner.strip() for owner in (row.owners or "").split(",") if owner.strip()]
         return cls(
             dag_id=row.dag_id,
@@ -58,7 +69,26 @@ class Dag(Out):
             next_dagrun_data_interval_start=row.next_dagrun_data_interval_start,
             next_dagrun_data_interval_end=row.next_dagrun_data_interval_end,
             last_parsed_time=row.last_parsed_at,
+            asset_expression=asset_expression,
+            latest_runs=None
+            if latest_runs is None
+            else [
+                LatestRun(dag_run_id=r.run_id, state=r.state, logical_date=r.logical_date, run_type=r.run_type)
+                for r in latest_runs
+            ],
         )
+
+    @classmethod
+    def page(cls, page: Any) -> list[Dag]:
+        """The DAGs of a ``DagPage``."""
+        return [
+            cls.of(
+                row,
+                asset_expression=page.asset_expressions.get(row.dag_id),
+                latest_runs=None if page.latest_runs is None else page.latest_runs.get(row.dag_id, []),
+            )
+            for row in page.rows
+        ]
 
 
 class DagCollection(Out):
@@ -370,3 +400,85 @@ class SchedulerStatus(Out):
 class Health(Out):
     metadatabase: Status
     scheduler: SchedulerStatus
+
+
+# --- assets ----------------------------------------------------------------------------------------------------
+
+
+class CreatedDagRun(Out):
+    dag_id: str
+    dag_run_id: str
+    state: str
+    logical_date: datetime | None
+
+
+class AssetEvent(Out):
+    id: int
+    asset_id: int
+    asset_uri: str
+    extra: dict[str, Any]
+    timestamp: datetime
+    source_dag_id: str | None
+    source_task_id: str | None
+    source_run_id: str | None
+    source_map_index: int | None
+    created_dagruns: list[CreatedDagRun]
+
+    @classmethod
+    def of(cls, record: Any) -> AssetEvent:
+        return cls(
+            id=record.id,
+            asset_id=record.asset_id,
+            asset_uri=record.uri,
+            extra=record.extra,
+            timestamp=record.timestamp,
+            source_dag_id=record.source_dag_id,
+            source_task_id=record.source_task_id,
+            source_run_id=record.source_run_id,
+            source_map_index=record.source_map_index,
+            created_dagruns=[
+                CreatedDagRun(dag_id=r.dag_id, dag_run_id=r.run_id, state=r.state, logical_date=r.logical_date)
+                for r in record.created_runs
+            ],
+        )
+
+
+class AssetEventCollection(Out):
+    asset_events: list[AssetEvent]
+    total_entries: int
+
+
+class ProducingTask(Out):
+    dag_id: str
+    task_id: str
+
+
+class Asset(Out):
+    id: int
+    uri: str
+    name: str
+    group: str
+    extra: dict[str, Any]
+    created_at: datetime
+    consuming_dags: list[str]
+    producing_tasks: list[ProducingTask]
+    last_event: AssetEvent | None
+
+    @classmethod
+    def of(cls, record: Any) -> Asset:
+        return cls(
+            id=record.id,
+            uri=record.uri,
+            name=record.name,
+            group=record.group,
+            extra=record.extra,
+            created_at=record.created_at,
+            consuming_dags=record.consuming_dag_ids,
+            producing_tasks=[ProducingTask(dag_id=d, task_id=t) for d, t in record.producing_tasks],
+            last_event=AssetEvent.of(record.last_event) if record.last_event else None,
+        )
+
+
+class AssetCollection(Out):
+    assets: list[Asset]
+    total_entries: int

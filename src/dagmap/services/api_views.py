@@ -23,12 +23,32 @@ from dagmap.store.queries.browsing import Page
 # --- DAGs and runs ---------------------------------------------------------------------------------------
 
 
+MAX_LATEST_RUNS = 100
+
+
+@dataclass(frozen=True)
+class DagPage:
+    """A page of ``dag`` rows with what the list shows beside each: the asset condition of the DAGs scheduled on
+    assets and, when asked for, each DAG's latest runs."""
+
+    rows: list[Any]
+    total: int
+    asset_expressions: dict[str, dict[str, Any]]
+    latest_runs: dict[str, list[browsing.LatestRun]] | None = None
+
+
 def get_dag(session: Session, dag_id: str) -> Any:
     """The DAG's ``dag`` row (DagNotFound when the DAG processor has not stored it)."""
     row = browsing.get_dag(session, dag_id)
     if row is None:
         raise DagNotFound("is not in the database (has the DAG processor parsed it?)", dag_id=dag_id)
     return row
+
+
+def dag_detail(session: Session, dag_id: str) -> DagPage:
+    """One DAG as a page of one (with its asset condition)."""
+    row = get_dag(session, dag_id)
+    return DagPage([row], 1, browsing.asset_conditions(session, [dag_id]))
 
 
 def list_dags(
@@ -39,10 +59,20 @@ def list_dags(
     paused: bool | None = None,
     dag_id_pattern: str | None = None,
     tags: Iterable[str] = (),
-) -> Page:
-    return browsing.list_dags(
+    latest_runs: int = 0,
+) -> DagPage:
+    """A page of DAGs by id; with ``latest_runs=N`` each DAG's latest N runs too. A fixed number of queries
+    whatever the number of DAGs and runs."""
+    if not 0 <= latest_runs <= MAX_LATEST_RUNS:
+        raise DagmapError(
+            f"with_latest_runs must be 0 to {MAX_LATEST_RUNS}, not {latest_runs}", argument="with_latest_runs"
+        )
+    page = browsing.list_dags(
         session, limit=limit, offset=offset, paused=paused, dag_id_pattern=dag_id_pattern, tags=list(tags)
     )
+    dag_ids = [row.dag_id for row in page.rows]
+    runs = browsing.latest_runs(session, dag_ids, latest_runs) if latest_runs else None
+    return DagPage(page.rows, page.total, browsing.asset_conditions(session, dag_ids), runs)
 
 
 def _known(session: Session, dag_id: str) -> None:

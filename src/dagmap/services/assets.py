@@ -1,5 +1,5 @@
-"""Asset use-cases shared by the CLI (and later the API): the assets with their consumers, producers and latest
-event, and one asset's events."""
+"""Asset use-cases of the CLI and the REST API: the assets with their consumers, producers and latest event, the
+events (of one asset, from one DAG) with the runs they triggered, and the events that triggered a run."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dagmap.errors import DagmapError
-from dagmap.store.queries import Session, assets
+from dagmap.errors import AssetNotFound, DagmapError
+from dagmap.store.queries import Session, asset_browsing, assets
+from dagmap.store.queries.asset_browsing import EventRecord, RecordPage
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,28 @@ def asset_events(session: Session, uri: str, *, limit: int = 25) -> list[assets.
     if not assets.asset_exists(session, uri):
         raise DagmapError(f"no asset with URI {uri!r} (see `dagmap assets list`)", argument="uri")
     return assets.events_of(session, uri, limit=limit)
+
+
+# --- the REST API: pages of assets and events (a fixed number of statements per page) -------------------------
+
+
+def asset_page(session: Session, *, limit: int, offset: int, uri_pattern: str | None = None) -> RecordPage:
+    """Assets by URI (``AssetRecord`` rows), those whose URI holds ``uri_pattern``."""
+    return asset_browsing.list_assets(session, limit=limit, offset=offset, uri_pattern=uri_pattern)
+
+
+def event_page(
+    session: Session, *, limit: int, offset: int, uri: str | None = None, source_dag_id: str | None = None
+) -> RecordPage:
+    """Events newest first (``EventRecord`` rows); an unknown asset URI is AssetNotFound."""
+    if uri is not None and not asset_browsing.asset_exists(session, uri):
+        raise AssetNotFound(f"no asset with URI {uri!r}", argument="asset_uri")
+    return asset_browsing.list_events(session, limit=limit, offset=offset, uri=uri, source_dag_id=source_dag_id)
+
+
+def upstream_events(session: Session, dag_id: str, run_id: str) -> list[EventRecord]:
+    """The events that triggered the run, oldest first (none for a run not triggered by assets)."""
+    from dagmap.services.api_views import get_run
+
+    get_run(session, dag_id, run_id)
+    return asset_browsing.run_events(session, dag_id, run_id)

@@ -169,7 +169,7 @@ def _populate(api: Api) -> None:
         for dag_id in CORPUS_DAGS:
             run_dag_test(dag_id, logical_date=LOGICAL_DATE, dags_folder=api.dags)
         with db.session_scope() as session:  # stored, never run: their runs are triggered through the API
-            for dag_id in ("api_wide", "fan_out"):
+            for dag_id in ("api_wide", "fan_out", "asset_producer", "asset_consumer"):
                 get_spec(session, dag_id, dags_folder=api.dags)
 
 
@@ -203,6 +203,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     for name in CORPUS_DAGS:
         shutil.copyfile(CORPUS / f"{name}.py", dags / f"{name}.py")
     shutil.copyfile(HERE / "dags" / "api_wide.py", dags / "api_wide.py")
+    shutil.copyfile(HERE / "dags" / "api_assets.py", dags / "api_assets.py")
     shutil.copyfile(EXAMPLE, dags / "fan_out.py")
     url, drop = _database(kind, request, home)
     port = free_port()

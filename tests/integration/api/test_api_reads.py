@@ -38,10 +38,18 @@ def test_import_errors_recorded_by_the_dag_processor(api: Api) -> None:
 def test_dags_list_filter_and_one(api: Api) -> None:
     found = api.client.get("/dags").json()
     ids = [dag["dag_id"] for dag in found["dags"]]
-    assert ids == ["api_wide", "fan_out", "mapping_failed_instance", "mapping_params_conf", "mapping_reducer"]
-    assert found["total_entries"] == 5
+    assert ids == [
+        "api_wide",
+        "asset_consumer",
+        "asset_producer",
+        "fan_out",
+        "mapping_failed_instance",
+        "mapping_params_conf",
+        "mapping_reducer",
+    ]
+    assert found["total_entries"] == 7
     page = api.client.get("/dags", params={"limit": 2, "offset": 1}).json()
-    assert [d["dag_id"] for d in page["dags"]] == ids[1:3] and page["total_entries"] == 5
+    assert [d["dag_id"] for d in page["dags"]] == ids[1:3] and page["total_entries"] == 7
     assert [d["dag_id"] for d in api.client.get("/dags", params={"dag_id_pattern": "reduc"}).json()["dags"]] == [
         "mapping_reducer"
     ]

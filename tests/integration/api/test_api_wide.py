@@ -42,7 +42,7 @@ def test_grid_and_graph_of_10000_instances(api: Api, wide_run: str) -> None:
     grid = api.client.get("/dags/api_wide/grid").json()
     assert grid["dag_runs"][-1]["dag_run_id"] == wide_run
     one = next(task for task in grid["tasks"] if task["task_id"] == "one")
-    assert one["instances"][wide_run] == {"state": None, "counts": {"none": WIDE}, "total": WIDE}
+    assert one["instances"][wide_run] == {"state": None, "counts": {"none": WIDE}, "total": WIDE, "expanded": True}
     graph = api.client.get("/dags/api_wide/graph", params={"dag_run_id": wide_run}).json()
     assert next(node for node in graph["nodes"] if node["id"] == "one")["counts"] == {"none": WIDE}
 

@@ -19,6 +19,9 @@ def list_dags(
     paused: bool | None = None,
     dag_id_pattern: str | None = None,
     tags: Annotated[list[str] | None, Query()] = None,
+    with_latest_runs: Annotated[
+        int, Query(ge=0, le=api_views.MAX_LATEST_RUNS, description="Add each DAG's latest N runs (latest_runs).")
+    ] = 0,
 ) -> schemas.DagCollection:
     with reading() as session:
         page = api_views.list_dags(
@@ -28,14 +31,15 @@ def list_dags(
             paused=paused,
             dag_id_pattern=dag_id_pattern,
             tags=tags or (),
+            latest_runs=with_latest_runs,
         )
-        return schemas.DagCollection(dags=[schemas.Dag.of(row) for row in page.rows], total_entries=page.total)
+        return schemas.DagCollection(dags=schemas.Dag.page(page), total_entries=page.total)
 
 
 @router.get("/dags/{dag_id}")
 def get_dag(dag_id: str) -> schemas.Dag:
     with reading() as session:
-        return schemas.Dag.of(api_views.get_dag(session, dag_id))
+        return schemas.Dag.page(api_views.dag_detail(session, dag_id))[0]
 
 
 @router.patch("/dags/{dag_id}")

@@ -6,6 +6,7 @@ Nothing here reads one row per mapped instance beyond the page asked for; the ca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -14,7 +15,15 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from dagmap.states import TaskInstanceState
-from dagmap.store.orm import DagRow, DagRunRow, PoolRow, TaskInstanceHistoryRow, XComRow
+from dagmap.store.orm import (
+    DagRow,
+    DagRunRow,
+    DagScheduleAssetReferenceRow,
+    PoolRow,
+    SerializedDagRow,
+    TaskInstanceHistoryRow,
+    XComRow,
+)
 from dagmap.store.orm import TaskInstanceRow as TI
 from dagmap.store.queries._sql import state_in
 
@@ -62,6 +71,54 @@ def list_dags(
 
 def get_dag(session: Session, dag_id: str) -> DagRow | None:
     return session.get(DagRow, dag_id)
+
+
+class LatestRun(NamedTuple):
+    dag_id: str
+    run_id: str
+    state: str
+    logical_date: datetime | None
+    run_type: str
+
+
+def latest_runs(session: Session, dag_ids: Collection[str], per_dag: int) -> dict[str, list[LatestRun]]:
+    """``{dag_id: its latest per_dag runs, newest logical date first}`` (as ``list_runs`` orders them): one
+    query whatever the number of DAGs (``row_number() OVER (PARTITION BY dag_id ...)``)."""
+    if not dag_ids or per_dag < 1:
+        return {}
+    run = DagRunRow
+    rank = func.row_number().over(partition_by=run.dag_id, order_by=(run.logical_date.desc(), run.id.desc()))
+    ranked = (
+        select(run.dag_id, run.run_id, run.state, run.logical_date, run.run_type, rank.label("position"))
+        .where(run.dag_id.in_(sorted(dag_ids)))
+        .subquery()
+    )
+    statement = (
+        select(ranked.c.dag_id, ranked.c.run_id, ranked.c.state, ranked.c.logical_date, ranked.c.run_type)
+        .where(ranked.c.position <= per_dag)
+        .order_by(ranked.c.dag_id, ranked.c.position)
+    )
+    found: dict[str, list[LatestRun]] = {}
+    for row in session.execute(statement):
+        found.setdefault(row[0], []).append(LatestRun(*row))
+    return found
+
+
+def asset_conditions(session: Session, dag_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+    """``{dag_id: asset condition JSON}`` of those DAGs that are scheduled on assets: one query, reading the
+    stored spec of those DAGs only."""
+    if not dag_ids:
+        return {}
+    scheduled = select(DagScheduleAssetReferenceRow.dag_id)
+    statement = select(SerializedDagRow.dag_id, SerializedDagRow.data).where(
+        SerializedDagRow.dag_id.in_(sorted(dag_ids)), SerializedDagRow.dag_id.in_(scheduled)
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for dag_id, data in session.execute(statement):
+        timetable = json.loads(data).get("timetable") or {}
+        if timetable.get("type") == "asset":
+            found[dag_id] = dict(timetable["condition"])
+    return found
 
 
 def list_runs(session: Session, dag_id: str, *, limit: int, offset: int, states: Collection[str] | None = None) -> Page:

@@ -15,6 +15,7 @@ STATIC = Path(__file__).parent / "static"
 # The pages the shell answers (deep links included); everything else under / is left to the API or a 404.
 PAGES = (
     "/",
+    "/assets",
     "/dags/{dag_id}",
     "/dags/{dag_id}/grid",
     "/dags/{dag_id}/graph",

@@ -31,7 +31,7 @@ DAGMAP = str(Path(sys.executable).with_name("dagmap"))
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[1] / "dags"
 CORPUS_DAGS = ("mapping_failed_instance", "mapping_task_group")
-UI_DAGS = ("ui_fanout", "ui_follow")
+UI_DAGS = ("ui_fanout", "ui_follow", "ui_assets")
 LOGICAL_DATE = "2024-01-01T00:00:00+00:00"
 RUN = f"manual__{LOGICAL_DATE}"
 BROKEN = "from dagmap import DAG\nimport no_such_module_for_the_ui_test\n"
@@ -155,7 +155,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-            for dag_id in (*CORPUS_DAGS, "ui_fanout")
+            for dag_id in (*CORPUS_DAGS, "ui_fanout", "ui_asset_producer")
         }
         for dag_id, process in runs.items():
             output, _ = process.communicate(timeout=120)

@@ -1,6 +1,7 @@
 // The UI's entry point: a client-side router over the page paths that the server answers with this shell.
 import { h, mount } from "./dom.js";
 import { onNavigate } from "./nav.js";
+import { AssetsView } from "./views/assets.js";
 import { DagListView } from "./views/dags.js";
 import { GridView } from "./views/grid.js";
 import { GraphView } from "./views/graph.js";
@@ -19,6 +20,9 @@ export function parseRoute(loc = window.location) {
   const search = new URLSearchParams(loc.search);
   const mapIndex = search.has("map_index") ? Number(search.get("map_index")) : null;
   if (parts.length === 0) return { name: "dags", key: "dags", params: {} };
+  if (parts[0] === "assets" && parts.length === 1) {
+    return { name: "assets", key: "assets", params: { uri: search.get("uri") } };
+  }
   if (parts[0] === "dags" && parts.length >= 2) {
     const dagId = parts[1];
     if (parts[2] === "graph") {
@@ -38,7 +42,7 @@ export function parseRoute(loc = window.location) {
   return { name: "missing", key: "missing", params: {} };
 }
 
-const VIEWS = { dags: DagListView, grid: GridView, graph: GraphView };
+const VIEWS = { dags: DagListView, assets: AssetsView, grid: GridView, graph: GraphView };
 
 function route() {
   const r = parseRoute();

@@ -29,3 +29,19 @@ export function json(value) {
 export function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
+
+/** An asset condition (the API's asset_expression) as text: "a & (b | c)"; names where they differ from URIs. */
+export function describeAssets(expression, top = true) {
+  if (!expression || typeof expression !== "object") return "";
+  const [kind, value] = Object.entries(expression)[0] || [];
+  if (kind === "asset") return String(value && value.uri);
+  if ((kind !== "all" && kind !== "any") || !Array.isArray(value)) return "";
+  const text = value.map((item) => describeAssets(item, false)).join(kind === "all" ? " & " : " | ");
+  return top || value.length === 1 ? text : `(${text})`;
+}
+
+/** The schedule of a DAG as the lists show it: its asset condition when it is scheduled on assets. */
+export function describeSchedule(dag) {
+  if (dag.asset_expression) return `Asset: ${describeAssets(dag.asset_expression)}`;
+  return dag.timetable_summary ?? "";
+}

@@ -18,6 +18,7 @@ const enc = encodeURIComponent;
 
 export const urls = {
   dags: () => "/",
+  assets: (uri) => (uri ? `/assets?uri=${enc(uri)}` : "/assets"),
   grid: (dagId) => `/dags/${enc(dagId)}`,
   graph: (dagId, params = {}) => {
     const q = new URLSearchParams();

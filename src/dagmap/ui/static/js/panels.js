@@ -2,6 +2,7 @@
 // instance (state, tries, log, XCom, rendered fields, clear and mark).
 import { clearInstance, clearRun, deleteRun, markInstance, markRun } from "./actions.js";
 import { api, path, query } from "./api.js";
+import { eventTable } from "./asset_events.js";
 import { h, mount } from "./dom.js";
 import { fmtDate, fmtDuration, json } from "./format.js";
 import { Poller, link, navigate } from "./nav.js";
@@ -83,10 +84,13 @@ class RunPanel {
     const { dagId, runId } = this.spec;
     let run;
     let failed;
+    let upstream;
     try {
-      [run, failed] = await Promise.all([
+      [run, failed, upstream] = await Promise.all([
         api(path`/dags/${dagId}/dagRuns/${runId}`),
         api(`${ti(dagId, runId)}${query({ state: "failed", limit: FAILED_SHOWN })}`),
+        // the events that triggered the run (none for runs not triggered by assets)
+        api(path`/dags/${dagId}/dagRuns/${runId}/upstreamAssetEvents`),
       ]);
     } catch (error) {
       mount(this.el, h("h2", null, runId), h("p", { class: "error" }, error.message));
@@ -135,12 +139,24 @@ class RunPanel {
         field("Note", run.note),
       ),
       this.failedList(failed),
+      this.upstreamEvents(upstream),
       h("h3", null, "Conf"),
       h("pre", { class: "code conf" }, json(run.conf ?? {})),
     );
     const active = isRunActive(run.state);
     this.poller.schedule(active);
     return active;
+  }
+
+  upstreamEvents(upstream) {
+    const events = upstream.asset_events || [];
+    if (!events.length) return null;
+    return h(
+      "section",
+      { class: "upstream-events" },
+      h("h3", null, `Triggered by ${events.length} asset event${events.length === 1 ? "" : "s"}`),
+      eventTable(events, { withAsset: true }),
+    );
   }
 
   failedList(failed) {

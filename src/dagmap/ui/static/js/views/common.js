@@ -1,6 +1,7 @@
 // Pieces shared by the grid and graph views: the DAG header with its view tabs and Trigger button.
 import { api, path } from "../api.js";
 import { h, mount } from "../dom.js";
+import { describeSchedule } from "../format.js";
 import { setCrumbs, urls } from "../nav.js";
 import { triggerDialog } from "./dags.js";
 
@@ -23,7 +24,7 @@ export async function dagHeader(box, dagId, active) {
       { class: "page-head" },
       h("h1", null, dag.dag_id),
       dag.is_paused ? h("span", { class: "tag tag-paused" }, "paused") : null,
-      h("span", { class: "muted mono small" }, dag.timetable_summary ?? ""),
+      h("span", { class: "muted mono small schedule" }, describeSchedule(dag)),
       h(
         "nav",
         { class: "view-tabs" },

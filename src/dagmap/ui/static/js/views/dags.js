@@ -1,7 +1,8 @@
-// The DAG list: pause toggles, schedules, next runs, the latest runs' states, Trigger, and import errors.
+// The DAG list: pause toggles, schedules (asset conditions spelled out), next runs, the latest runs' states (read
+// with the DAGs, in one request), Trigger, and import errors.
 import { api, path, query } from "../api.js";
 import { h, mount, toast } from "../dom.js";
-import { fmtDate, plural } from "../format.js";
+import { describeSchedule, fmtDate, plural } from "../format.js";
 import { Poller, link, navigate, setCrumbs, showRefreshing, urls } from "../nav.js";
 import { isRunActive, stateName } from "../states.js";
 
@@ -74,7 +75,13 @@ export class DagListView {
       [dags, errors] = await Promise.all([
         api(
           "/dags" +
-            query({ limit: PAGE, offset: this.offset, dag_id_pattern: this.pattern, paused: this.paused || undefined }),
+            query({
+              limit: PAGE,
+              offset: this.offset,
+              dag_id_pattern: this.pattern,
+              paused: this.paused || undefined,
+              with_latest_runs: RECENT_RUNS,
+            }),
         ),
         api("/importErrors?limit=100"),
       ]);
@@ -85,15 +92,8 @@ export class DagListView {
     if (this.destroyed) return false;
     if (asked !== this.asked) return this.poller.running;
     this.renderErrors(errors);
-    const runs = await Promise.all(
-      dags.dags.map((dag) =>
-        api(path`/dags/${dag.dag_id}/dagRuns` + query({ limit: RECENT_RUNS })).catch(() => ({ dag_runs: [] })),
-      ),
-    );
-    if (this.destroyed) return false;
-    if (asked !== this.asked) return this.poller.running;
-    this.renderTable(dags, runs);
-    const active = runs.some((r) => r.dag_runs.some((run) => isRunActive(run.state)));
+    this.renderTable(dags);
+    const active = dags.dags.some((dag) => (dag.latest_runs || []).some((run) => isRunActive(run.state)));
     this.poller.schedule(active);
     showRefreshing(active);
     return active;
@@ -117,11 +117,11 @@ export class DagListView {
     );
   }
 
-  renderTable(dags, runs) {
+  renderTable(dags) {
     if (!dags.dags.length) {
       mount(this.tableBox, h("p", { class: "muted" }, this.pattern ? "No DAG matches." : "No DAGs yet."));
     } else {
-      const rows = dags.dags.map((dag, i) => this.row(dag, runs[i].dag_runs));
+      const rows = dags.dags.map((dag) => this.row(dag, dag.latest_runs || []));
       mount(
         this.tableBox,
         h(
@@ -214,7 +214,7 @@ export class DagListView {
         dag.description ? h("div", { class: "muted small" }, dag.description) : null,
         (dag.tags || []).map((t) => h("span", { class: "tag" }, t.name)),
       ),
-      h("td", { class: "mono" }, dag.timetable_summary ?? ""),
+      h("td", { class: ["mono", "schedule", dag.asset_expression ? "schedule-assets" : ""] }, describeSchedule(dag)),
       h("td", null, fmtDate(dag.next_dagrun)),
       h(
         "td",

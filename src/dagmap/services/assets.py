@@ -9,7 +9,8 @@ from typing import Any
 
 from dagmap.errors import AssetNotFound, DagmapError
 from dagmap.store.queries import Session, asset_browsing, assets
-from dagmap.store.queries.asset_browsing import EventRecord, RecordPage
+from dagmap.store.queries.asset_browsing import EventRecord
+from dagmap.store.queries.browsing import Page
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class AssetInfo:
 
 
 def event_to_json(event: assets.StoredAssetEvent) -> dict[str, Any]:
-    """An event as ``assets events --json`` prints it (and a later API would)."""
+    """An event as ``assets events --json`` prints it (the API's shape is ``dagmap.api.schemas.AssetEvent``)."""
     return {
         "uri": event.uri,
         "timestamp": event.timestamp.isoformat(),
@@ -77,14 +78,14 @@ def asset_events(session: Session, uri: str, *, limit: int = 25) -> list[assets.
 # --- the REST API: pages of assets and events (a fixed number of statements per page) -------------------------
 
 
-def asset_page(session: Session, *, limit: int, offset: int, uri_pattern: str | None = None) -> RecordPage:
+def asset_page(session: Session, *, limit: int, offset: int, uri_pattern: str | None = None) -> Page:
     """Assets by URI (``AssetRecord`` rows), those whose URI holds ``uri_pattern``."""
     return asset_browsing.list_assets(session, limit=limit, offset=offset, uri_pattern=uri_pattern)
 
 
 def event_page(
     session: Session, *, limit: int, offset: int, uri: str | None = None, source_dag_id: str | None = None
-) -> RecordPage:
+) -> Page:
     """Events newest first (``EventRecord`` rows); an unknown asset URI is AssetNotFound."""
     if uri is not None and not asset_browsing.asset_exists(session, uri):
         raise AssetNotFound(f"no asset with URI {uri!r}", argument="asset_uri")

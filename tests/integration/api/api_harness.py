@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from dagmap.config import reset_settings
 from dagmap.store import db
@@ -158,6 +158,22 @@ class Api:
         response = self.client.post(f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, **body})
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+
+@contextmanager
+def counted(url: str) -> Iterator[list[str]]:
+    """The SQL statements run on ``url``'s engine inside the block."""
+    statements: list[str] = []
+    engine = db.get_engine(url)
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _populate(api: Api) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api_harness import Api
-from test_api_wide import counted
+from api_harness import Api, counted
 
 from dagmap.services import api_views, assets
 from dagmap.store import db

@@ -3,13 +3,8 @@ each with a fixed number of SQL statements (never one per instance)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from api_harness import Api
-from sqlalchemy import event
+from api_harness import Api, counted
 
 from dagmap.services import api_summaries, api_views
 from dagmap.store import db
@@ -45,22 +40,6 @@ def test_grid_and_graph_of_10000_instances(api: Api, wide_run: str) -> None:
     assert one["instances"][wide_run] == {"state": None, "counts": {"none": WIDE}, "total": WIDE, "expanded": True}
     graph = api.client.get("/dags/api_wide/graph", params={"dag_run_id": wide_run}).json()
     assert next(node for node in graph["nodes"] if node["id"] == "one")["counts"] == {"none": WIDE}
-
-
-@contextmanager
-def counted(url: str) -> Iterator[list[str]]:
-    """The SQL statements run on ``url``'s engine inside the block."""
-    statements: list[str] = []
-    engine = db.get_engine(url)
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_reads_of_10000_instances_take_a_fixed_number_of_statements(api: Api, wide_run: str) -> None:

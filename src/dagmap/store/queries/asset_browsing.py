@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dagmap.store.orm import (
@@ -21,6 +21,7 @@ from dagmap.store.orm import (
     DagScheduleAssetReferenceRow,
     TaskOutletAssetReferenceRow,
 )
+from dagmap.store.queries.browsing import Page, containing, paged_rows
 
 
 class CreatedRun(NamedTuple):
@@ -54,27 +55,6 @@ class AssetRecord(NamedTuple):
     producing_tasks: list[tuple[str, str]]
     """``(dag_id, task_id)``."""
     last_event: EventRecord | None
-
-
-class RecordPage(NamedTuple):
-    rows: list[Any]
-    total: int
-
-
-def _paged(session: Session, statement: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
-    """A page of ``statement``'s rows (already ordered) and the total, in one statement (``count(*) OVER ()``);
-    a page past the end takes a second, counting statement."""
-    counted = statement.add_columns(func.count().over().label("total_entries"))
-    rows = session.execute(counted.limit(limit).offset(offset)).all()
-    if rows:
-        return [tuple(row)[:-1] for row in rows], int(rows[0][-1])
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    return [], int(total)
-
-
-def _like(pattern: str) -> str:
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _event_columns() -> tuple[Any, ...]:
@@ -130,7 +110,7 @@ def _records(session: Session, rows: list[Any]) -> list[EventRecord]:
 
 def list_events(
     session: Session, *, limit: int, offset: int, uri: str | None = None, source_dag_id: str | None = None
-) -> RecordPage:
+) -> Page:
     """Events, newest first (of one asset, from one DAG), with the runs they triggered: two statements."""
     event = AssetEventRow
     statement = select(*_event_columns()).join(AssetRow, AssetRow.id == event.asset_id)
@@ -138,8 +118,8 @@ def list_events(
         statement = statement.where(AssetRow.uri == uri)
     if source_dag_id is not None:
         statement = statement.where(event.source_dag_id == source_dag_id)
-    rows, total = _paged(session, statement.order_by(event.timestamp.desc(), event.id.desc()), limit, offset)
-    return RecordPage(_records(session, rows), total)
+    page = paged_rows(session, statement.order_by(event.timestamp.desc(), event.id.desc()), limit, offset)
+    return Page(_records(session, page.rows), page.total)
 
 
 def run_events(session: Session, dag_id: str, run_id: str) -> list[EventRecord]:
@@ -174,16 +154,16 @@ def _latest_events(session: Session, asset_ids: Collection[int]) -> dict[int, Ev
     return {record.asset_id: record for record in _records(session, rows)}
 
 
-def list_assets(session: Session, *, limit: int, offset: int, uri_pattern: str | None = None) -> RecordPage:
+def list_assets(session: Session, *, limit: int, offset: int, uri_pattern: str | None = None) -> Page:
     """Assets by URI (those whose URI holds ``uri_pattern``), with consumers, producers and latest event: six
     statements whatever the page size."""
     statement = select(AssetRow.id, AssetRow.uri, AssetRow.name, AssetRow.group, AssetRow.extra, AssetRow.created_at)
     if uri_pattern:
-        statement = statement.where(AssetRow.uri.like(_like(uri_pattern), escape="\\"))
-    rows, total = _paged(session, statement.order_by(AssetRow.uri), limit, offset)
+        statement = statement.where(AssetRow.uri.like(containing(uri_pattern), escape="\\"))
+    rows, total = paged_rows(session, statement.order_by(AssetRow.uri), limit, offset)
     ids = [row[0] for row in rows]
     if not ids:
-        return RecordPage([], total)
+        return Page([], total)
     consumers: dict[int, list[str]] = defaultdict(list)
     schedule = DagScheduleAssetReferenceRow
     for asset_id, dag_id in session.execute(
@@ -213,7 +193,7 @@ def list_assets(session: Session, *, limit: int, offset: int, uri_pattern: str |
         )
         for asset_id, uri, name, group, extra, created_at in rows
     ]
-    return RecordPage(records, total)
+    return Page(records, total)
 
 
 def asset_exists(session: Session, uri: str) -> bool:

@@ -33,15 +33,27 @@ class Page(NamedTuple):
     total: int
 
 
-def _paged(session: Session, statement: Select[Any], limit: int, offset: int) -> Page:
-    """One page of ``statement`` (already ordered, selecting one entity) with how many rows it has in all, in one
-    statement (``count(*) OVER ()``); a page past the end takes a second, counting statement."""
+def paged_rows(session: Session, statement: Select[Any], limit: int, offset: int) -> Page:
+    """One page of ``statement``'s rows (already ordered; tuples of its columns) with how many rows it has in
+    all, in one statement (``count(*) OVER ()``); a page past the end takes a second, counting statement."""
     counted = statement.add_columns(func.count().over().label("total_entries"))
     rows = session.execute(counted.limit(limit).offset(offset)).all()
     if rows:
-        return Page([row[0] for row in rows], int(rows[0][1]))
+        return Page([tuple(row)[:-1] for row in rows], int(rows[0][-1]))
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     return Page([], int(total))
+
+
+def containing(text: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching values that contain ``text`` as it is (``%`` and ``_`` too)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _paged(session: Session, statement: Select[Any], limit: int, offset: int) -> Page:
+    """``paged_rows`` of a statement selecting one entity: the page holds the entities."""
+    page = paged_rows(session, statement, limit, offset)
+    return Page([row[0] for row in page.rows], page.total)
 
 
 def list_dags(
@@ -59,8 +71,7 @@ def list_dags(
     if paused is not None:
         statement = statement.where(DagRow.is_paused.is_(paused))
     if dag_id_pattern:
-        escaped = dag_id_pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(DagRow.dag_id.like(f"%{escaped}%", escape="\\"))
+        statement = statement.where(DagRow.dag_id.like(containing(dag_id_pattern), escape="\\"))
     statement = statement.order_by(DagRow.dag_id)
     if not tags:
         return _paged(session, statement, limit, offset)

@@ -113,6 +113,7 @@ def main() -> None:
             last = max(args.n - 100, 0)
             requests = {
                 "dags list": "/api/v1/dags",
+                "dags list, 8 latest runs each": "/api/v1/dags?with_latest_runs=8",
                 f"grid ({args.runs} runs)": "/api/v1/dags/api_bench/grid",
                 "graph with a run's counts": f"/api/v1/dags/api_bench/graph?dag_run_id={run}",
                 "run's instances, first 100": f"{base}?limit=100",

@@ -136,7 +136,9 @@ def test_dag_list_with_latest_runs_and_asset_expression(api: Api, produced: dict
     assert [item["asset"]["uri"] for item in expression["all"]] == [ORDERS, PRICES]
     assert found["asset_producer"]["asset_expression"] is None
     one = api.client.get("/dags/asset_consumer").json()
-    assert one["asset_expression"] == expression
+    assert one["asset_expression"] == expression and one["latest_runs"] is None
+    patched = api.client.patch("/dags/asset_consumer", json={"is_paused": False}).json()
+    assert patched["asset_expression"] == expression and patched["is_paused"] is False
     assert api.client.get("/dags", params={"with_latest_runs": 101}).status_code == 422
 
 

@@ -45,7 +45,8 @@ def get_dag(dag_id: str) -> schemas.Dag:
 @router.patch("/dags/{dag_id}")
 def patch_dag(dag_id: str, body: schemas.DagPatch) -> schemas.Dag:
     with transaction() as session:
-        return schemas.Dag.of(api_actions.pause(session, dag_id, body.is_paused))
+        api_actions.pause(session, dag_id, body.is_paused)
+        return schemas.Dag.page(api_views.dag_detail(session, dag_id))[0]
 
 
 @router.get("/dags/{dag_id}/tasks")

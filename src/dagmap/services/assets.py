@@ -9,7 +9,6 @@ from typing import Any
 
 from dagmap.errors import AssetNotFound, DagmapError
 from dagmap.store.queries import Session, asset_browsing, assets
-from dagmap.store.queries.asset_browsing import EventRecord
 from dagmap.store.queries.browsing import Page
 
 
@@ -92,9 +91,10 @@ def event_page(
     return asset_browsing.list_events(session, limit=limit, offset=offset, uri=uri, source_dag_id=source_dag_id)
 
 
-def upstream_events(session: Session, dag_id: str, run_id: str) -> list[EventRecord]:
-    """The events that triggered the run, oldest first (none for a run not triggered by assets)."""
+def upstream_events(session: Session, dag_id: str, run_id: str, *, limit: int, offset: int) -> Page:
+    """A page of the events that triggered the run (``EventRecord`` rows), oldest first; none for a run not
+    triggered by assets."""
     from dagmap.services.api_views import get_run
 
     get_run(session, dag_id, run_id)
-    return asset_browsing.run_events(session, dag_id, run_id)
+    return asset_browsing.run_events(session, dag_id, run_id, limit=limit, offset=offset)

@@ -97,6 +97,9 @@ def test_upstream_asset_events_of_a_run(api: Api, produced: dict[str, str]) -> N
         (ORDERS, 2),
         (PRICES, -1),
     ]
+    path = f"{api.run_path('asset_consumer', produced['consumer'])}/upstreamAssetEvents"
+    page = api.client.get(path, params={"limit": 2, "offset": 3}).json()
+    assert [e["id"] for e in page["asset_events"]] == [events[3]["id"]] and page["total_entries"] == 4
     producer = api.client.get(f"{api.run_path('asset_producer', produced['producer'])}/upstreamAssetEvents")
     assert producer.json() == {"asset_events": [], "total_entries": 0}
     missing_run = api.client.get(f"{api.run_path('asset_consumer', 'nope')}/upstreamAssetEvents")

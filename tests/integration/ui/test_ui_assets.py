@@ -87,26 +87,34 @@ def test_assets_page_lists_assets_and_an_asset_s_events(site: Site, page: Page, 
     expect(events.locator(".extra")).to_have_text('{\n  "rows": "<b>7</b>"\n}')
     expect(page.locator(".asset-events b")).to_have_count(0)
     orders.get_by_role("link", name=ORDERS).click()
-    expect(events).to_have_count(3)
-    expect(page.locator(".asset-events .pager-info")).to_have_text("1-3 of 3")
-    expect(events.locator("a.triggered-run")).to_have_text([f"ui_asset_consumer: {consumer_run}"] * 3)
-    events.get_by_role("link", name="ui_asset_producer.extract[1]").click()
-    expect(page).to_have_url(f"{site.base}/dags/ui_asset_producer/runs/{quote(RUN, safe='')}/tasks/extract?map_index=1")
-    expect(page.locator("#panel")).to_contain_text("extract[1]")
+    expect(events).to_have_count(25)  # a page of the 30 events of the mapped producer, newest first
+    pager = page.locator(".asset-events .pager")
+    expect(pager.locator(".pager-info")).to_have_text("1-25 of 30")
+    expect(events.locator("a.triggered-run")).to_have_text([f"ui_asset_consumer: {consumer_run}"] * 25)
+    pager.get_by_role("button", name="Next").click()
+    expect(pager.locator(".pager-info")).to_have_text("26-30 of 30")
+    expect(events).to_have_count(5)
+    shown = {int(text.split("[")[1].rstrip("]")) for text in events.locator("a.event-source").all_inner_texts()}
+    pager.get_by_role("button", name="Previous").click()
+    expect(events).to_have_count(25)
+    first = {int(text.split("[")[1].rstrip("]")) for text in events.locator("a.event-source").all_inner_texts()}
+    assert shown | first == set(range(30)) and not shown & first
+    index = min(first)
+    events.get_by_role("link", name=f"ui_asset_producer.extract[{index}]", exact=True).click()
+    expect(page).to_have_url(
+        f"{site.base}/dags/ui_asset_producer/runs/{quote(RUN, safe='')}/tasks/extract?map_index={index}"
+    )
+    expect(page.locator("#panel")).to_contain_text(f"extract[{index}]")
 
 
 def test_run_panel_lists_the_triggering_asset_events(site: Site, page: Page, consumer_run: str) -> None:
     page.goto(f"{site.base}/dags/ui_asset_consumer/runs/{quote(consumer_run, safe='')}")
     section = page.locator("[data-panel=run] .upstream-events")
-    expect(section.locator("h3")).to_have_text("Triggered by 4 asset events")
-    expect(section.locator("tbody tr")).to_have_count(4)
-    sources = sorted(section.locator("a.event-source").all_inner_texts())
-    assert sources == [
-        "ui_asset_producer.extract[0]",
-        "ui_asset_producer.extract[1]",
-        "ui_asset_producer.extract[2]",
-        "ui_asset_producer.load",
-    ]
+    expect(section.locator("h3")).to_have_text("Triggered by 31 asset events")
+    expect(section.locator("tbody tr")).to_have_count(31)
+    sources = set(section.locator("a.event-source").all_inner_texts())
+    assert sources == {f"ui_asset_producer.extract[{n}]" for n in range(30)} | {"ui_asset_producer.load"}
+    expect(section.locator("a.triggered-run").first).to_have_text(f"ui_asset_consumer: {consumer_run}")
     producer = page.goto(f"{site.base}/dags/ui_asset_producer/runs/{quote(RUN, safe='')}")
     assert producer is not None
     expect(page.locator("[data-panel=run] .fields")).to_be_visible()

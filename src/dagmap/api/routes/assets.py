@@ -34,10 +34,10 @@ def list_asset_events(
 
 
 @router.get("/dags/{dag_id}/dagRuns/{dag_run_id}/upstreamAssetEvents")
-def upstream_asset_events(dag_id: str, dag_run_id: str) -> schemas.AssetEventCollection:
+def upstream_asset_events(dag_id: str, dag_run_id: str, paging: PagingParams) -> schemas.AssetEventCollection:
     """The events that triggered an asset-triggered run, oldest first."""
     with reading() as session:
-        found = assets.upstream_events(session, dag_id, dag_run_id)
+        page = assets.upstream_events(session, dag_id, dag_run_id, limit=paging.limit, offset=paging.offset)
     return schemas.AssetEventCollection(
-        asset_events=[schemas.AssetEvent.of(row) for row in found], total_entries=len(found)
+        asset_events=[schemas.AssetEvent.of(row) for row in page.rows], total_entries=page.total
     )

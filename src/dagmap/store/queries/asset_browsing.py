@@ -122,18 +122,19 @@ def list_events(
     return Page(_records(session, page.rows), page.total)
 
 
-def run_events(session: Session, dag_id: str, run_id: str) -> list[EventRecord]:
-    """The events that triggered a run, oldest first, with the runs each triggered: two statements."""
+def run_events(session: Session, dag_id: str, run_id: str, *, limit: int, offset: int) -> Page:
+    """A page of the events that triggered a run, oldest first, with the runs each triggered: two statements."""
     event, link = AssetEventRow, DagRunAssetEventRow
-    rows = session.execute(
+    statement = (
         select(*_event_columns())
         .join(AssetRow, AssetRow.id == event.asset_id)
         .join(link, link.event_id == event.id)
         .join(DagRunRow, DagRunRow.id == link.dag_run_id)
         .where(DagRunRow.dag_id == dag_id, DagRunRow.run_id == run_id)
         .order_by(event.timestamp, event.id)
-    ).all()
-    return _records(session, [tuple(row) for row in rows])
+    )
+    page = paged_rows(session, statement, limit, offset)
+    return Page(_records(session, page.rows), page.total)
 
 
 def _latest_events(session: Session, asset_ids: Collection[int]) -> dict[int, EventRecord]:

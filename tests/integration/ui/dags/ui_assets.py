@@ -18,7 +18,7 @@ with DAG("ui_asset_producer", start_date=datetime(2024, 1, 1), schedule=None, ta
     def load(outlet_events=None) -> None:
         outlet_events[prices].extra = {"rows": "<b>7</b>"}
 
-    extract.expand(region=["eu", "us", "asia"])
+    extract.expand(region=[f"region {n}" for n in range(30)])  # 30 events: more than a page of 25
     load()
 
 with DAG("ui_asset_consumer", start_date=datetime(2024, 1, 1), schedule=orders & prices, is_paused_upon_creation=False):

@@ -10,6 +10,7 @@ import { TI_STATES, describeCounts, isActive, isRunActive, normalizeCounts, stat
 
 export const MAPPED_PAGE = 100;
 const FAILED_SHOWN = 50;
+const EVENTS_SHOWN = 50;
 
 function ti(dagId, runId) {
   return path`/dags/${dagId}/dagRuns/${runId}/taskInstances`;
@@ -90,7 +91,7 @@ class RunPanel {
         api(path`/dags/${dagId}/dagRuns/${runId}`),
         api(`${ti(dagId, runId)}${query({ state: "failed", limit: FAILED_SHOWN })}`),
         // the events that triggered the run (none for runs not triggered by assets)
-        api(path`/dags/${dagId}/dagRuns/${runId}/upstreamAssetEvents`),
+        api(path`/dags/${dagId}/dagRuns/${runId}/upstreamAssetEvents` + query({ limit: EVENTS_SHOWN })),
       ]);
     } catch (error) {
       mount(this.el, h("h2", null, runId), h("p", { class: "error" }, error.message));
@@ -151,11 +152,15 @@ class RunPanel {
   upstreamEvents(upstream) {
     const events = upstream.asset_events || [];
     if (!events.length) return null;
+    const total = upstream.total_entries ?? events.length;
     return h(
       "section",
       { class: "upstream-events" },
-      h("h3", null, `Triggered by ${events.length} asset event${events.length === 1 ? "" : "s"}`),
+      h("h3", null, `Triggered by ${total} asset event${total === 1 ? "" : "s"}`),
       eventTable(events, { withAsset: true }),
+      total > events.length
+        ? h("p", { class: "muted" }, `… and ${total - events.length} more (the first ${events.length} are shown)`)
+        : null,
     );
   }
 

@@ -20,6 +20,7 @@ _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 _read_factories: dict[str, sessionmaker[Session]] = {}
+_read_twins: dict[int, sessionmaker[Session]] = {}
 READ_ONLY = "dagmap_read_only"
 """Execution option of the engine behind ``read_session_factory``."""
 
@@ -70,6 +71,7 @@ def get_engine(url: str | None = None) -> Engine:
             _engines[url] = engine
             _factories[url] = sessionmaker(engine, expire_on_commit=False)
             _read_factories[url] = sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+            _read_twins[id(_factories[url])] = _read_factories[url]
         return engine
 
 
@@ -101,6 +103,13 @@ def read_session_factory(url: str | None = None) -> sessionmaker[Session]:
     return _read_factories[url]
 
 
+def read_twin(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The read-only factory on the same database as ``sessions`` (a ``session_factory``), or ``sessions``
+    itself when it is not one of this module's factories."""
+    with _lock:
+        return _read_twins.get(id(sessions), sessions)
+
+
 @contextmanager
 def read_scope(url: str | None = None) -> Iterator[Session]:
     """One read-only transaction, rolled back when the block ends."""
@@ -120,6 +129,7 @@ def dispose_engines() -> None:
         _engines.clear()
         _factories.clear()
         _read_factories.clear()
+        _read_twins.clear()
 
 
 def _alembic_config(url: str) -> Any:

@@ -25,6 +25,7 @@ from dagmap.runner.outcome import (
     TryOutcome,
 )
 from dagmap.states import TaskInstanceState
+from dagmap.store import db
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
 from dagmap.store.queries import assets as asset_queries
 from dagmap.store.queries import external_tasks, previous_runs, serialized_dags, tries
@@ -43,6 +44,8 @@ class DirectRuntimeClient:
 
     def __init__(self, sessions: sessionmaker[Session], storage: XComStorage, *, cache_size: int = 64) -> None:
         self._sessions = sessions
+        self._reads = db.read_twin(sessions)
+        """Reads never take SQLite's write lock (``db.read_scope``): workers' reads do not queue behind writers."""
         self.storage = storage
         self._hostname = socket.gethostname()
         self._runs: OrderedDict[tuple[str, str], RunInfo] = OrderedDict()
@@ -129,7 +132,7 @@ class DirectRuntimeClient:
     def run_info(self, dag_id: str, run_id: str) -> RunInfo:
         info = self._runs.get((dag_id, run_id))
         if info is None:
-            with self._sessions() as session:
+            with self._reads() as session:
                 row = session.query(DagRunRow).filter_by(dag_id=dag_id, run_id=run_id).one_or_none()
                 if row is None:
                     raise DagRunNotFound(f"no run {run_id!r}", dag_id=dag_id)
@@ -152,7 +155,7 @@ class DirectRuntimeClient:
         """One query per run (cached): the instances of a run share their previous successful run."""
         if (dag_id, run_id) in self._previous:
             return self._previous[(dag_id, run_id)]
-        with self._sessions() as session:
+        with self._reads() as session:
             dates = previous_runs.previous_successful_run(session, dag_id, run_id)
         found = None if dates is None else PreviousRun(*dates)
         self._previous[(dag_id, run_id)] = found
@@ -162,7 +165,7 @@ class DirectRuntimeClient:
 
     def external_dag(self, dag_id: str) -> ExternalDag | None:
         """None when the database has no such DAG (or no stored structure for it)."""
-        with self._sessions() as session:
+        with self._reads() as session:
             fileloc = external_tasks.stored_fileloc(session, dag_id)
             spec = serialized_dags.load_many(session, [dag_id]).get(dag_id)
         if fileloc is None or spec is None:
@@ -173,7 +176,7 @@ class DirectRuntimeClient:
         self, dag_id: str, logical_dates: Sequence[datetime], task_ids: Sequence[str] | None
     ) -> ExternalStates:
         """Never cached: a sensor asks again and again until the states it waits for are there."""
-        with self._sessions() as session:
+        with self._reads() as session:
             runs = external_tasks.run_states(session, dag_id, logical_dates)
             counts = external_tasks.instance_state_counts(session, dag_id, logical_dates, task_ids) if task_ids else {}
         return ExternalStates(runs, counts)
@@ -194,11 +197,11 @@ class DirectRuntimeClient:
             return TriggeredDagRun(dag_id, triggered.run.run_id, triggered.run.logical_date)
 
     def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
-        with self._sessions() as session:
+        with self._reads() as session:
             return external_tasks.run_state(session, dag_id, run_id)
 
     def dag_is_paused(self, dag_id: str) -> bool | None:
-        with self._sessions() as session:
+        with self._reads() as session:
             return external_tasks.paused_flag(session, dag_id)
 
     def triggering_asset_events(self, dag_id: str, run_id: str) -> Sequence[AssetEventInfo]:
@@ -206,7 +209,7 @@ class DirectRuntimeClient:
         events."""
         found = self._triggering.get((dag_id, run_id))
         if found is None:
-            with self._sessions() as session:
+            with self._reads() as session:
                 stored = asset_queries.triggering_events(session, dag_id, run_id)
             found = [_event_info(e) for e in stored]
             self._triggering[(dag_id, run_id)] = found
@@ -219,7 +222,7 @@ class DirectRuntimeClient:
         if cache_key in self._values:
             self._values.move_to_end(cache_key)
             return self._values[cache_key]
-        with self._sessions() as session:
+        with self._reads() as session:
             stored = xcom_queries.get(session, **key._asdict(), key=xcom_key)
         if stored is None:
             where = f"map index {key.map_index}" if key.map_index >= 0 else "its run"
@@ -235,7 +238,7 @@ class DirectRuntimeClient:
     def expanded_count(self, dag_id: str, run_id: str, task_id: str) -> int:
         cache_key = ("expanded", dag_id, run_id, task_id)
         if cache_key not in self._values:
-            with self._sessions() as session:
+            with self._reads() as session:
                 self._values[cache_key] = session.scalar(
                     select(func.count()).where(
                         TaskInstanceRow.dag_id == dag_id,
@@ -248,14 +251,14 @@ class DirectRuntimeClient:
         return int(self._values[cache_key] or 0)
 
     def pushed_count(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> int:
-        with self._sessions() as session:
+        with self._reads() as session:
             return xcom_queries.count_mapped(session, dag_id=dag_id, run_id=run_id, task_id=task_id, key=xcom_key)
 
     def mapped_xcoms(self, dag_id: str, run_id: str, task_id: str, xcom_key: str) -> Sequence[Any]:
         length = self.pushed_count(dag_id, run_id, task_id, xcom_key)
 
         def load(offset: int, limit: int) -> list[Any]:
-            with self._sessions() as session:
+            with self._reads() as session:
                 stored = xcom_queries.mapped_batch(
                     session, dag_id=dag_id, run_id=run_id, task_id=task_id, key=xcom_key, offset=offset, limit=limit
                 )

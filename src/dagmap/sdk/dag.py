@@ -245,5 +245,44 @@ class DAG:
 
         return [self.task_dict[t] for t in topological_order(self)]
 
+    def test(
+        self,
+        run_after: datetime | None = None,
+        logical_date: datetime | None = None,
+        run_conf: dict[str, Any] | None = None,
+        conn_file_path: str | None = None,
+        variable_file_path: str | None = None,
+        use_executor: bool = False,
+        mark_success_pattern: Any = None,
+        execution_date: datetime | None = None,
+        **_ignored: Any,
+    ) -> Any:
+        """Airflow's ``dag.test()``: one run of this DAG to completion in this process, as ``dagmap dags test``
+        (``if __name__ == "__main__": dag.test()`` at the end of a DAG file). Returns the run's report
+        (``state``, ``task_instances``). The run is done by the server side, found through the
+        ``dagmap.dag_test`` entry point, so that this package never imports it (ADR 0005)."""
+        from importlib.metadata import entry_points
+
+        for name, value in (
+            ("conn_file_path", conn_file_path),
+            ("variable_file_path", variable_file_path),
+            ("mark_success_pattern", mark_success_pattern),
+        ):
+            if value is not None:
+                raise DagDefinitionError(
+                    f"dag.test({name}=...) is not supported: use DAGMAP_CONN_<ID> / DAGMAP_VAR_<KEY> environment "
+                    "variables for connections and variables", dag_id=self.dag_id, argument=name,
+                )  # fmt: skip
+        found = [point for point in entry_points(group="dagmap.dag_test") if point.name == "run"]
+        if not found:
+            raise DagDefinitionError(
+                "dag.test() needs dagmap's server side (the 'dagmap.dag_test' entry point is not installed)",
+                dag_id=self.dag_id,
+            )
+        when = logical_date or execution_date or run_after
+        if when is not None:
+            when = coerce_datetime(when, self.timezone)
+        return found[0].load()(self, logical_date=when, conf=run_conf)
+
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"

@@ -78,6 +78,21 @@ def run_dag_test(
     progress: ProgressCallback | None = None,
 ) -> RunReport:
     """Run one DAG run to completion in this process. Raises DagNotFound / DagFileError when it cannot load."""
+    settings = get_settings()
+    db.migrate(settings.sql_alchemy_conn)
+    dag = find_dag(dag_id, dags_folder or settings.dags_folder)
+    return run_loaded_dag(dag, logical_date=logical_date, conf=conf, progress=progress)
+
+
+def run_loaded_dag(
+    dag: Any,
+    *,
+    logical_date: datetime | None = None,
+    conf: dict[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunReport:
+    """Run one run of an already loaded DAG to completion in this process (``dags test``, and ``dag.test()``
+    through the ``dagmap.dag_test`` entry point)."""
     from dagmap.model.from_sdk import dag_to_spec
     from dagmap.scheduler.loop import SchedulerLoop
     from dagmap.sdk.params import resolve_params
@@ -87,7 +102,7 @@ def run_dag_test(
     settings = get_settings()
     url = settings.sql_alchemy_conn
     db.migrate(url)
-    dag = find_dag(dag_id, dags_folder or settings.dags_folder)
+    dag_id = dag.dag_id
     spec = dag_to_spec(dag)
     logical_date = (logical_date or datetime.now(UTC)).astimezone(UTC)
     resolve_params(dag.params, conf or {})  # refuse bad conf before anything is written
@@ -195,3 +210,19 @@ def _display(value: Any) -> Any:
 
 
 __all__ = ["DagFileError", "DagNotFound", "RunReport", "run_dag_test"]
+
+
+def dag_test_entry_point(
+    dag: Any, *, logical_date: datetime | None, conf: dict[str, Any] | None, out: Callable[[str], None] = print
+) -> RunReport:
+    """``DAG.test()``: the run, with a line per finished instance (as ``dags test`` prints) and a summary."""
+
+    def show(key: TaskInstanceKey, state: TaskInstanceState) -> None:
+        if state is not None:
+            index = f"[{key.map_index}]" if key.map_index >= 0 else ""
+            out(f"  {key.task_id}{index} {state.value}")
+
+    out(f"dag.test(): {dag.dag_id} ...")
+    report = run_loaded_dag(dag, logical_date=logical_date, conf=conf, progress=show)
+    out(f"dag.test(): {report.dag_id} {report.run_id} {report.state}")
+    return report

@@ -11,7 +11,7 @@ from typing import Any
 
 from dagmap.errors import DagmapError, IllegalStateTransition
 from dagmap.services import api_views
-from dagmap.services.dags import set_paused
+from dagmap.services.dags import get_spec, set_paused
 from dagmap.services.pools import PoolInfo
 from dagmap.services.runs import DeletedRun, delete_run, trigger_dag_run
 from dagmap.services.tasks import ClearResult, Target, clear_task_instances
@@ -125,8 +125,9 @@ def _instance_state(value: str) -> TaskInstanceState:
 
 
 def mark_run(session: Session, dag_id: str, run_id: str, state: str, *, storage: XComStorage | None = None) -> Any:
-    """Mark a run: ``failed`` moves its unfinished instances to failed, ``success`` every instance (failed ones
-    too, as Airflow does; removed ones stay removed) to success, and both end the run; ``queued`` clears
+    """Mark a run: ``failed`` moves its unfinished instances but teardowns to failed and ends the run, or lets
+    the scheduler end it once its unfinished teardowns have run; ``success`` moves every instance (failed ones
+    too, as Airflow does; removed ones stay removed) to success and ends the run; ``queued`` clears
     every instance so that the scheduler runs it again. Returns the ``dag_run`` row."""
     try:
         wanted = DagRunState(state)
@@ -140,12 +141,18 @@ def mark_run(session: Session, dag_id: str, run_id: str, state: str, *, storage:
         clear(session, dag_id, None, run_id=run_id, dry_run=False, storage=storage)
         if api_views.get_run(session, dag_id, run_id).state != DagRunState.QUEUED.value:
             dag_runs.set_dag_run_state(session, dag_id, run_id, DagRunState.QUEUED)
-    else:
-        instance_state = TaskInstanceState(wanted.value)
-        task_instances.finish_unfinished(session, dag_id, run_id, instance_state)
-        if instance_state is S.SUCCESS:  # as Airflow: every instance of the run ends successful
-            task_instances.mark_by_hand(session, dag_id, run_id, None, S.SUCCESS)
+    elif wanted is DagRunState.SUCCESS:  # as Airflow: every instance of the run ends successful
+        task_instances.finish_unfinished(session, dag_id, run_id, S.SUCCESS)
+        task_instances.mark_by_hand(session, dag_id, run_id, None, S.SUCCESS)
         if run.state != wanted.value:
+            dag_runs.set_dag_run_state(session, dag_id, run_id, wanted)
+    else:
+        # As Airflow: teardowns are left out, so that they still clean up after what ran; while one has not
+        # finished, the run goes on and the scheduler ends it (failed, as its work failed).
+        teardowns = [task.task_id for task in get_spec(session, dag_id).tasks if task.is_teardown]
+        task_instances.finish_unfinished(session, dag_id, run_id, S.FAILED, except_task_ids=teardowns)
+        pending = task_instances.count_unfinished(session, dag_id, run_id, teardowns)
+        if not pending and run.state != wanted.value:
             dag_runs.set_dag_run_state(session, dag_id, run_id, wanted)
     session.expire_all()
     return api_views.get_run(session, dag_id, run_id)

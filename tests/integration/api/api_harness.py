@@ -185,7 +185,7 @@ def _populate(api: Api) -> None:
         for dag_id in CORPUS_DAGS:
             run_dag_test(dag_id, logical_date=LOGICAL_DATE, dags_folder=api.dags)
         with db.session_scope() as session:  # stored, never run: their runs are triggered through the API
-            for dag_id in ("api_wide", "fan_out", "asset_producer", "asset_consumer"):
+            for dag_id in ("api_wide", "fan_out", "asset_producer", "asset_consumer", "api_teardown"):
                 get_spec(session, dag_id, dags_folder=api.dags)
 
 
@@ -221,6 +221,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     shutil.copyfile(HERE / "dags" / "api_wide.py", dags / "api_wide.py")
     shutil.copyfile(HERE / "dags" / "api_assets.py", dags / "api_assets.py")
     shutil.copyfile(EXAMPLE, dags / "fan_out.py")
+    shutil.copyfile(HERE / "dags" / "api_teardown.py", dags / "api_teardown.py")
     url, drop = _database(kind, request, home)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/api/v1"

@@ -194,3 +194,19 @@ def test_pools(api: Api) -> None:
     missing = api.client.get("/pools/api_pool")
     assert missing.status_code == 404 and "api_pool" in missing.json()["detail"]
     assert api.client.delete("/pools/default_pool").status_code == 400
+
+
+def test_marking_a_run_failed_leaves_its_teardowns_to_run(api: Api) -> None:
+    """As Airflow: the work is failed at once, the teardown still cleans up, then the run ends failed."""
+    dag_id, run_id = "api_teardown", "mark-failed-teardown"
+    api.trigger(dag_id, run_id)
+    created = api.client.patch(f"{api.run_path(dag_id, run_id)}/taskInstances/create/-1", json={"new_state": "success"})
+    assert created.status_code == 200, created.text
+    run = api.client.patch(api.run_path(dag_id, run_id), json={"state": "failed"}).json()
+    assert run["state"] == "queued"  # not ended: its teardown has not run yet
+    states = _states(api, dag_id, run_id)
+    assert {state for (task_id, _), state in states.items() if task_id == "work"} == {"failed"}
+    assert states[("delete", -1)] is None
+    assert api.drive(dag_id, run_id) == "failed"
+    states = _states(api, dag_id, run_id)
+    assert states[("delete", -1)] == "success" and states[("create", -1)] == "success"

@@ -39,6 +39,7 @@ def test_dags_list_filter_and_one(api: Api) -> None:
     found = api.client.get("/dags").json()
     ids = [dag["dag_id"] for dag in found["dags"]]
     assert ids == [
+        "api_teardown",
         "api_wide",
         "asset_consumer",
         "asset_producer",
@@ -47,9 +48,9 @@ def test_dags_list_filter_and_one(api: Api) -> None:
         "mapping_params_conf",
         "mapping_reducer",
     ]
-    assert found["total_entries"] == 7
+    assert found["total_entries"] == 8
     page = api.client.get("/dags", params={"limit": 2, "offset": 1}).json()
-    assert [d["dag_id"] for d in page["dags"]] == ids[1:3] and page["total_entries"] == 7
+    assert [d["dag_id"] for d in page["dags"]] == ids[1:3] and page["total_entries"] == 8
     assert [d["dag_id"] for d in api.client.get("/dags", params={"dag_id_pattern": "reduc"}).json()["dags"]] == [
         "mapping_reducer"
     ]

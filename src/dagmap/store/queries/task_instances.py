@@ -468,17 +468,43 @@ def mark_by_hand(
     return changed
 
 
-def finish_unfinished(session: Session, dag_id: str, run_id: str, state: TaskInstanceState) -> int:
-    """Every unfinished instance of a run -> ``state`` where legal (a run that timed out skips the rest)."""
+def finish_unfinished(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    state: TaskInstanceState,
+    *,
+    except_task_ids: Collection[str] = (),
+) -> int:
+    """Every unfinished instance of a run (but those of ``except_task_ids``) -> ``state`` where legal (a run
+    that timed out skips the rest; a run marked failed fails them)."""
     unfinished = [None, *(s for s in S if s not in FINISHED_STATES)]
     now = utcnow()
+    where = [TI.dag_id == dag_id, TI.run_id == run_id, _where_state(state, unfinished)]
+    if except_task_ids:
+        where.append(TI.task_id.not_in(sorted(except_task_ids)))
     result = session.execute(
-        update(TI)
-        .where(TI.dag_id == dag_id, TI.run_id == run_id, _where_state(state, unfinished))
-        .values(state=state.value, **_stamps(state, now))
-        .execution_options(**_NO_UPDATE_SYNC)
+        update(TI).where(*where).values(state=state.value, **_stamps(state, now)).execution_options(**_NO_UPDATE_SYNC)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def count_unfinished(session: Session, dag_id: str, run_id: str, task_ids: Collection[str]) -> int:
+    """How many instances of these tasks in the run have not finished."""
+    if not task_ids:
+        return 0
+    unfinished = [None, *(s for s in S if s not in FINISHED_STATES)]
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                TI.dag_id == dag_id,
+                TI.run_id == run_id,
+                TI.task_id.in_(sorted(task_ids)),
+                state_in(TI.state, unfinished),
+            )
+        )
+        or 0
+    )
 
 
 def remove_tasks_not_in(session: Session, dag_id: str, run_id: str, task_ids: Collection[str]) -> int:

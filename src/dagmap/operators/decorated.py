@@ -14,6 +14,12 @@ from typing import Any
 from dagmap.errors import DagDefinitionError
 from dagmap.operators.bash import BashOperator
 from dagmap.operators.python import PythonOperator
+from dagmap.operators.python_virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from dagmap.sdk.context import KNOWN_CONTEXT_KEYS, inject_context_kwargs
 from dagmap.sdk.skipping import SkipDecision, branch_decision, short_circuit_decision
 
@@ -112,3 +118,27 @@ class _BashDecoratedOperator(_PythonDecoratedOperator, BashOperator):
             raise TypeError(f"a @task.bash function must return a non-empty string, not {command!r}")
         self.bash_command = self.render_template(command, context)
         return BashOperator.execute(self, context)
+
+
+class _PythonVirtualenvDecoratedOperator(_PythonDecoratedOperator, PythonVirtualenvOperator):
+    """The operator of ``@task.virtualenv``."""
+
+    custom_operator_name = "@task.virtualenv"
+
+
+class _BranchPythonVirtualenvDecoratedOperator(_PythonDecoratedOperator, BranchPythonVirtualenvOperator):
+    """The operator of ``@task.branch_virtualenv``."""
+
+    custom_operator_name = "@task.branch_virtualenv"
+
+
+class _ExternalPythonDecoratedOperator(_PythonDecoratedOperator, ExternalPythonOperator):
+    """The operator of ``@task.external_python``."""
+
+    custom_operator_name = "@task.external_python"
+
+
+class _BranchExternalPythonDecoratedOperator(_PythonDecoratedOperator, BranchExternalPythonOperator):
+    """The operator of ``@task.branch_external_python``."""
+
+    custom_operator_name = "@task.branch_external_python"

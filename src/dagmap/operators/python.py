@@ -1,13 +1,14 @@
 """PythonOperator and its branching (BranchPythonOperator) and short-circuit (ShortCircuitOperator) kin.
 
-The virtualenv / external-Python operators are importable but not supported yet: creating one is an error.
+The virtualenv / external-Python operators (``dagmap.operators.python_virtualenv``) are re-exported here, as
+Airflow's ``airflow.operators.python`` has them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, NoReturn
+from typing import Any
 
 from dagmap.errors import DagDefinitionError
 from dagmap.sdk.baseoperator import BaseOperator
@@ -99,43 +100,11 @@ class ShortCircuitOperator(PythonOperator):
         )
 
 
-def is_venv_installed() -> bool:
-    """Whether virtualenv tasks can run here: never in dagmap yet (DAG files that check, as Airflow's examples
-    do, leave those tasks out)."""
-    return False
-
-
-class _NotSupportedOperator:
-    """An Airflow operator dagmap cannot run yet: importing it works, creating or mapping it is a DAG error."""
-
-    reason: ClassVar[str] = "running Python in another interpreter or virtual environment is not supported yet"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._refuse(kwargs.get("task_id"))
-
-    @classmethod
-    def partial(cls, *args: Any, **kwargs: Any) -> NoReturn:
-        cls._refuse(kwargs.get("task_id"))
-
-    @classmethod
-    def _refuse(cls, task_id: Any) -> NoReturn:
-        raise DagDefinitionError(
-            f"{cls.__name__} is not available in dagmap: {cls.reason}; use PythonOperator or @task",
-            task_id=task_id if isinstance(task_id, str) else None,
-        )
-
-
-class PythonVirtualenvOperator(_NotSupportedOperator):
-    """Not supported yet (Airflow runs the callable in a new virtual environment)."""
-
-
-class ExternalPythonOperator(_NotSupportedOperator):
-    """Not supported yet (Airflow runs the callable with another Python interpreter)."""
-
-
-class BranchPythonVirtualenvOperator(_NotSupportedOperator):
-    """Not supported yet."""
-
-
-class BranchExternalPythonOperator(_NotSupportedOperator):
-    """Not supported yet."""
+# The operators that run the callable in another interpreter (they build on PythonOperator, defined above).
+from dagmap.operators.python_virtualenv import (  # noqa: E402
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+    is_venv_installed,
+)

@@ -69,6 +69,10 @@ def _operator_class(kind: str) -> type:
         "branch": decorated._BranchPythonDecoratedOperator,
         "short_circuit": decorated._ShortCircuitDecoratedOperator,
         "bash": decorated._BashDecoratedOperator,
+        "virtualenv": decorated._PythonVirtualenvDecoratedOperator,
+        "branch_virtualenv": decorated._BranchPythonVirtualenvDecoratedOperator,
+        "external_python": decorated._ExternalPythonDecoratedOperator,
+        "branch_external_python": decorated._BranchExternalPythonDecoratedOperator,
     }
     if kind == "sensor":
         from dagmap.sensors.decorated import DecoratedSensorOperator
@@ -315,12 +319,36 @@ class TaskDecoratorCollection:
         ``timeout``, ``soft_fail``, ... are sensor arguments)."""
         return self._make("sensor", python_callable, False, kwargs)
 
+    def virtualenv(
+        self, python_callable: Callable[..., Any] | None = None, *, multiple_outputs: bool | None = None, **kwargs: Any
+    ) -> Any:
+        """The function runs in a new virtual environment (``requirements=[...]``, ``python_version``, ...)."""
+        return self._make("virtualenv", python_callable, multiple_outputs, kwargs)
+
+    def branch_virtualenv(
+        self, python_callable: Callable[..., Any] | None = None, *, multiple_outputs: bool | None = None, **kwargs: Any
+    ) -> Any:
+        """``@task.virtualenv`` whose function returns the task id(s) to follow."""
+        return self._make("branch_virtualenv", python_callable, multiple_outputs, kwargs)
+
+    def external_python(
+        self, python_callable: Callable[..., Any] | None = None, *, multiple_outputs: bool | None = None, **kwargs: Any
+    ) -> Any:
+        """The function runs with the interpreter at ``python=...``."""
+        return self._make("external_python", python_callable, multiple_outputs, kwargs)
+
+    def branch_external_python(
+        self, python_callable: Callable[..., Any] | None = None, *, multiple_outputs: bool | None = None, **kwargs: Any
+    ) -> Any:
+        """``@task.external_python`` whose function returns the task id(s) to follow."""
+        return self._make("branch_external_python", python_callable, multiple_outputs, kwargs)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         raise AttributeError(
-            f"@task.{name} is not available in dagmap; use @task, @task.branch, @task.short_circuit, @task.bash "
-            "or @task.sensor"
+            f"@task.{name} is not available in dagmap; use @task, @task.branch, @task.short_circuit, @task.bash, "
+            "@task.sensor, @task.virtualenv or @task.external_python (and their branch_ forms)"
         )
 
 

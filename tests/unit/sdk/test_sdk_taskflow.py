@@ -144,5 +144,5 @@ def test_bash_decorator_needs_a_command() -> None:
 
 
 def test_unsupported_decorators_say_so() -> None:
-    with pytest.raises(AttributeError, match=r"@task\.virtualenv is not available in dagmap"):
-        task.virtualenv  # noqa: B018
+    with pytest.raises(AttributeError, match=r"@task\.docker is not available in dagmap"):
+        task.docker  # noqa: B018

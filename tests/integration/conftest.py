@@ -7,6 +7,7 @@ PostgreSQL tests are marked ``postgres``; each gets a fresh, uniquely named data
 from __future__ import annotations
 
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,10 @@ from dagmap.store import db
 
 POSTGRES_SERVER = "postgresql+psycopg://{user}@127.0.0.1:5432/{database}"
 POSTGRES_ROLES = ("postgres", "root")
+
+# tests/integration/services/manage_harness.py (a folder of DAG files; driving a run in-process) is importable
+# as ``manage_harness`` from every integration test.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "services"))
 
 
 def _admin_url() -> str:

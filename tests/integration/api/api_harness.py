@@ -7,7 +7,6 @@ at the same database for the few direct reads.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -20,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
+import manage_harness
 import pytest
 from sqlalchemy import create_engine, event, text
 
@@ -46,19 +45,6 @@ OBJECT_STORE = {
     "DAGMAP__CORE__XCOM_OBJECT_STORE_THRESHOLD": "0",
 }
 """Every XCom value goes to the object store ($DAGMAP_HOME/xcom): reads decode it, clears delete it."""
-
-
-def _harness() -> ModuleType:
-    """tests/integration/services/manage_harness.py: drive a run to its end in-process (scheduler loop)."""
-    name = "manage_harness"
-    if name not in sys.modules:
-        path = HERE.parent / "services" / "manage_harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def free_port() -> int:
@@ -149,7 +135,7 @@ class Api:
     def drive(self, dag_id: str, run_id: str) -> str:
         """Step the run to its end with the scheduler loop and the inline executor (as ``dags test``)."""
         with self.settings():
-            return str(_harness().drive(dag_id, run_id, self.dags)[run_id])
+            return str(manage_harness.drive(dag_id, run_id, self.dags)[run_id])
 
     def run_path(self, dag_id: str, run_id: str = RUN) -> str:
         return f"/dags/{dag_id}/dagRuns/{run_id}"

@@ -4,13 +4,11 @@ again."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
+import manage_harness as harness
 from typer.testing import CliRunner
 
 from dagmap.cli.main import app
@@ -19,21 +17,6 @@ from dagmap.services.dag_test import run_dag_test
 runner = CliRunner(env={"COLUMNS": "200"})
 RUN = "manual__2024-01-01T00:00:00+00:00"
 DAG_ID = "setup_teardown_mapped_work"
-
-
-def _harness() -> ModuleType:
-    name = "manage_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "services" / "manage_harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _harness()
 
 
 def states() -> dict[tuple[str, int], dict[str, object]]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import queue
@@ -16,9 +15,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import manage_harness
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -30,19 +29,6 @@ from dagmap.store.queries import tries
 CORPUS = Path(__file__).resolve().parents[2] / "dags"
 RUN = "manual__2024-01-01T00:00:00+00:00"
 runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def _harness() -> ModuleType:
-    """tests/integration/services/manage_harness.py (drives a queued run in-process, as ``dags test`` does)."""
-    name = "manage_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "services" / "manage_harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -219,7 +205,7 @@ def test_follow_waits_for_the_next_try_and_ends_with_it(db_url: str, tmp_path: P
     follower = Command("tasks", "logs", dag, RUN, "divide", "--map-index", "1", "--try", "2", "--follow")
     follower.wait_for("has not started yet")
     assert follower.process.poll() is None  # waiting for try 2, which cannot start before the run is driven
-    assert _harness().drive(dag, RUN, folder) == {RUN: "failed"}
+    assert manage_harness.drive(dag, RUN, folder) == {RUN: "failed"}
     assert follower.finish() == 0, follower.err
     assert "Starting mapping_failed_instance.divide[1] (manual__2024-01-01T00:00:00+00:00), try 2" in follower.stdout
     assert "ZeroDivisionError" in follower.stdout and follower.stdout.rstrip().endswith("finished: failed")

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
+import manage_harness as harness
 import pytest
 from typer.testing import CliRunner
 
 from dagmap.cli.main import app
 
 runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def _harness() -> ModuleType:
-    """tests/integration/services/manage_harness.py (a folder of DAG files, driving a run in-process)."""
-    name = "manage_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "services" / "manage_harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _harness()
 
 
 def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:

@@ -3,13 +3,11 @@ scheduler step creates one ``orders_report`` run, and the report reads the event
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
+import manage_harness
 from sqlalchemy import select
 
 from dagmap.model.from_sdk import dag_to_spec
@@ -23,18 +21,6 @@ from dagmap.store.queries import serialized_dags, xcom
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "dags"
 
 
-def _harness() -> ModuleType:
-    name = "manage_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "services" / "manage_harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def test_the_report_runs_once_the_orders_are_published(db_url: str) -> None:
     with db.session_factory()() as session, session.begin():
         serialized_dags.upsert(session, dag_to_spec(find_dag("orders_report", EXAMPLES)))
@@ -44,7 +30,7 @@ def test_the_report_runs_once_the_orders_are_published(db_url: str) -> None:
     with db.session_factory().begin() as session:
         assert maintenance.create_asset_triggered_runs(session, datetime.now(UTC) + timedelta(seconds=1)) == 1
         (run_id,) = session.scalars(select(DagRunRow.run_id).where(DagRunRow.dag_id == "orders_report"))
-    assert _harness().drive("orders_report", run_id, EXAMPLES) == {run_id: "success"}
+    assert manage_harness.drive("orders_report", run_id, EXAMPLES) == {run_id: "success"}
     with db.session_factory()() as session:
         value = xcom.get(
             session, dag_id="orders_report", run_id=run_id, task_id="report", map_index=-1, key="return_value"

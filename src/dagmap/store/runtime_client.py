@@ -28,7 +28,7 @@ from dagmap.states import TaskInstanceState
 from dagmap.store import db
 from dagmap.store.orm import DagRunRow, TaskInstanceRow
 from dagmap.store.queries import assets as asset_queries
-from dagmap.store.queries import external_tasks, previous_runs, serialized_dags, tries
+from dagmap.store.queries import dags, external_tasks, previous_runs, serialized_dags, tries
 from dagmap.store.queries import task_instances as ti_queries
 from dagmap.store.queries import xcom as xcom_queries
 from dagmap.xcom.backends import XComStorage
@@ -202,7 +202,7 @@ class DirectRuntimeClient:
 
     def dag_is_paused(self, dag_id: str) -> bool | None:
         with self._reads() as session:
-            return external_tasks.paused_flag(session, dag_id)
+            return dags.paused_flags(session, [dag_id]).get(dag_id)
 
     def triggering_asset_events(self, dag_id: str, run_id: str) -> Sequence[AssetEventInfo]:
         """One query per run (cached apart from XCom values): every instance of a triggered run sees the same

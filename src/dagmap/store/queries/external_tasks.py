@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dagmap.states import TaskInstanceState
-from dagmap.store.orm import DagRow, DagRunRow, SerializedDagRow, TaskInstanceRow
+from dagmap.store.orm import DagRunRow, SerializedDagRow, TaskInstanceRow
 
 
 def stored_fileloc(session: Session, dag_id: str) -> str | None:
@@ -64,8 +64,3 @@ def run_logical_date(session: Session, dag_id: str, run_id: str) -> tuple[dateti
         select(DagRunRow.logical_date).where(DagRunRow.dag_id == dag_id, DagRunRow.run_id == run_id)
     ).first()
     return None if row is None else (row[0],)
-
-
-def paused_flag(session: Session, dag_id: str) -> bool | None:
-    flag = session.scalar(select(DagRow.is_paused).where(DagRow.dag_id == dag_id))
-    return None if flag is None else bool(flag)

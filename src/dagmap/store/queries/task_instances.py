@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from dagmap.errors import IllegalStateTransition, TaskInstanceNotFound
 from dagmap.model.keys import TaskInstanceKey
 from dagmap.model.spec import TaskSpec
-from dagmap.states import FINISHED_STATES, TaskInstanceState, is_legal_transition, marking_sources, sources_for
+from dagmap.states import (
+    FINISHED_STATES,
+    UNFINISHED_STATES,
+    TaskInstanceState,
+    is_legal_transition,
+    marking_sources,
+    sources_for,
+)
 from dagmap.store.orm import TaskInstanceHistoryRow, TaskMapRow
 from dagmap.store.orm import TaskInstanceRow as TI
 from dagmap.store.queries._sql import (
@@ -294,6 +301,19 @@ def insert_instances(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return len(rows)
 
 
+def _update_in_ranges(
+    session: Session, where: list[Any], values: dict[str, Any], ranges: Sequence[tuple[int, int]] | None
+) -> int:
+    """One UPDATE of the rows matching ``where`` (and, given ``ranges``, a map index in one of them) per 200
+    ranges; how many rows changed."""
+    changed = 0
+    for part in [None] if ranges is None else chunked(list(ranges), RANGES_PER_STATEMENT):
+        statement = update(TI).where(*where, ranges_filter(part)).values(**values)
+        result = session.execute(statement.execution_options(**_NO_UPDATE_SYNC))
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    return changed
+
+
 def set_states(
     session: Session,
     dag_id: str,
@@ -313,12 +333,7 @@ def set_states(
     values = {"state": new_state.value if new_state is not None else None, **_stamps(new_state, now)}
     where = [TI.dag_id == dag_id, TI.run_id == run_id, _where_state(new_state, from_states)]
     where.append(TI.task_id == next(iter(task_ids)) if len(task_ids) == 1 else TI.task_id.in_(sorted(task_ids)))
-    changed = 0
-    for part in [None] if ranges is None else chunked(list(ranges), RANGES_PER_STATEMENT):
-        statement = update(TI).where(*where, ranges_filter(part)).values(**values)
-        result = session.execute(statement.execution_options(**_NO_UPDATE_SYNC))
-        changed += int(result.rowcount)  # type: ignore[attr-defined]
-    return changed
+    return _update_in_ranges(session, where, values, ranges)
 
 
 def delete_placeholders(session: Session, dag_id: str, run_id: str, task_ids: Collection[str]) -> int:
@@ -460,12 +475,7 @@ def mark_by_hand(
     where = [TI.dag_id == dag_id, TI.run_id == run_id, state_in(TI.state, sources)]
     if task_ids is not None:
         where.append(TI.task_id.in_(sorted(task_ids)))
-    changed = 0
-    for part in [None] if ranges is None else chunked(list(ranges), RANGES_PER_STATEMENT):
-        statement = update(TI).where(*where, ranges_filter(part)).values(**values)
-        result = session.execute(statement.execution_options(**_NO_UPDATE_SYNC))
-        changed += int(result.rowcount)  # type: ignore[attr-defined]
-    return changed
+    return _update_in_ranges(session, where, values, ranges)
 
 
 def finish_unfinished(
@@ -478,9 +488,8 @@ def finish_unfinished(
 ) -> int:
     """Every unfinished instance of a run (but those of ``except_task_ids``) -> ``state`` where legal (a run
     that timed out skips the rest; a run marked failed fails them)."""
-    unfinished = [None, *(s for s in S if s not in FINISHED_STATES)]
     now = utcnow()
-    where = [TI.dag_id == dag_id, TI.run_id == run_id, _where_state(state, unfinished)]
+    where = [TI.dag_id == dag_id, TI.run_id == run_id, _where_state(state, UNFINISHED_STATES)]
     if except_task_ids:
         where.append(TI.task_id.not_in(sorted(except_task_ids)))
     result = session.execute(
@@ -493,14 +502,13 @@ def count_unfinished(session: Session, dag_id: str, run_id: str, task_ids: Colle
     """How many instances of these tasks in the run have not finished."""
     if not task_ids:
         return 0
-    unfinished = [None, *(s for s in S if s not in FINISHED_STATES)]
     return int(
         session.scalar(
             select(func.count()).where(
                 TI.dag_id == dag_id,
                 TI.run_id == run_id,
                 TI.task_id.in_(sorted(task_ids)),
-                state_in(TI.state, unfinished),
+                state_in(TI.state, UNFINISHED_STATES),
             )
         )
         or 0

@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -95,7 +95,7 @@ def dags_test(
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
         printer.summary(report)
-    raise typer.Exit(0 if report.state == "success" else 1)
+    _leave(0 if report.state == "success" else 1)
 
 
 @dags_app.command("list")
@@ -166,7 +166,7 @@ def tasks_test(
     if result.return_value is not None:
         out.print(f"return value: {json.dumps(result.return_value, default=str)}")
     out.print(f"log: {result.log_path}")
-    raise typer.Exit(0 if result.state == "success" else 1)
+    _leave(0 if result.state == "success" else 1)
 
 
 @db_app.command("migrate")
@@ -202,6 +202,38 @@ def _hide_password(url: str) -> str:
 # The run, task and pool management commands attach themselves to the apps above.
 from dagmap.cli import assets_cmd, inspect_cmd, pools_cmd, runs_cmd, tasks_cmd  # noqa: E402, F401
 
+_OWN_PROCESS = False
+"""True when ``dagmap`` runs as its own command (``main``), not inside a caller such as a test's CliRunner."""
+
+
+def _leave(code: int) -> NoReturn:
+    """End a command that ran tasks in this process (``dags test``, ``tasks test``).
+
+    Everything Python-level ends as at a normal exit — other threads are waited for, ``atexit`` handlers run,
+    database connections close, logs and output are flushed — and then the process leaves without the
+    interpreter's final teardown: native libraries that tasks load (Arrow, LightGBM, OpenMP runtimes, ...) can
+    abort in their own destructors there ("terminate called without an active exception", exit 134, seen after
+    every task of the ML example had succeeded), which would turn a finished run into a crash.
+    """
+    if not _OWN_PROCESS:
+        raise typer.Exit(code)
+    import atexit
+    import logging
+    import os
+    import threading
+
+    from dagmap.store import db
+
+    threading._shutdown()  # type: ignore[attr-defined]  # what the interpreter does first at exit
+    atexit._run_exitfuncs()
+    db.dispose_engines()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
 
 def main() -> None:
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     app()
